@@ -1,0 +1,90 @@
+"""The one Python API that the CLI, the Excel buttons, the custom functions and
+the add-in server all call.  Nothing else in kpi_xl strings the pipeline
+together.
+
+    read -> validate -> compile -> run kernels -> assemble -> (write)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from .problems import ERROR, WARNING, Problem
+from .reading import RawBook, WorkbookUnreadable, read_tables, read_workbook
+
+__all__ = [
+    "Outcome",
+    "WorkbookUnreadable",
+    "check_workbook",
+    "score_book",
+    "score_tables",
+    "score_workbook",
+]
+
+
+@dataclass
+class Outcome:
+    """What scoring a workbook produced: problems, and the result tables when clean."""
+
+    language: str
+    problems: list[Problem] = field(default_factory=list)
+    results: pd.DataFrame | None = None
+    payouts: pd.DataFrame | None = None
+    departments: pd.DataFrame | None = None
+    sheet_titles: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def scored(self) -> bool:
+        return self.payouts is not None
+
+
+def score_book(raw: RawBook, *, check_only: bool = False, engine: str | None = None) -> Outcome:
+    """Validate and (unless check_only or there are errors) score raw tables."""
+    from .validation import validate
+
+    book = validate(raw)
+    outcome = Outcome(raw.language, list(book.problems), sheet_titles=list(raw.sheet_titles))
+    if check_only or book.problems.has_errors:
+        return outcome
+    from .assembling import departments_table, payouts_table, results_table
+    from .compiling import compile_plan
+    from .engine import run_plan
+
+    plan = compile_plan(book)
+    scores = run_plan(plan, engine)
+    outcome.results = results_table(book, plan, scores)
+    outcome.payouts = payouts_table(book, plan, scores)
+    outcome.departments = departments_table(book, plan, scores)
+    return outcome
+
+
+def score_workbook(path: str | os.PathLike[str], *, engine: str | None = None) -> Outcome:
+    """Score a workbook file.  Raises WorkbookUnreadable when it is not a workbook."""
+    return score_book(read_workbook(Path(path)), engine=engine)
+
+
+def check_workbook(path: str | os.PathLike[str]) -> Outcome:
+    """Validate a workbook file without scoring it."""
+    return score_book(read_workbook(Path(path)), check_only=True)
+
+
+def score_tables(tables: Mapping[str, Any], *, engine: str | None = None) -> Outcome:
+    """Score in-memory tables: {sheet name: DataFrame}, names in English or Chinese."""
+    return score_book(read_tables(tables), engine=engine)

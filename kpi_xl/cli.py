@@ -1,0 +1,261 @@
+"""The ``kpi-xl`` command line: a thin shell over ``kpi_xl.api``.
+
+Exit status: 0 scored (warnings allowed), 1 the workbook has errors,
+2 the command was misused or the file cannot be read as a workbook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+kpi-xl scores KPI scorecards and computes KPI-linked bonuses from an Excel
+workbook: attainment per KPI, weighted score, bonus tier and payout, with
+proration, gates, pools and cent-exact rounding.
+
+Start here:
+  kpi-xl new my_plan.xlsx          a template to fill in (--lang zh for Chinese)
+  kpi-xl check my_plan.xlsx        list every problem, with its cell
+  kpi-xl score my_plan.xlsx        write my_plan.scored.xlsx with the results
+  kpi-xl demo                      build and score an example company
+"""
+
+EPILOG = """\
+exit status: 0 scored (warnings allowed), 1 the workbook has errors,
+2 the command was misused or the file is not a readable workbook.
+The workbook format is described in docs/workbook.md."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kpi-xl",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kpi-xl {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    score = commands.add_parser(
+        "score",
+        help="score a workbook and write the results",
+        description="Score INPUT and write its sheets plus Results, Payouts and Departments "
+        "(or a Problems sheet when the workbook has errors).",
+    )
+    score.add_argument("input", type=Path, metavar="INPUT.xlsx")
+    where = score.add_mutually_exclusive_group()
+    where.add_argument(
+        "-o", "--output", type=Path, metavar="OUTPUT.xlsx",
+        help="where to write (default: INPUT.scored.xlsx beside the input)",
+    )
+    where.add_argument(
+        "--in-place", action="store_true",
+        help="write into INPUT itself, atomically, after keeping a backup copy",
+    )
+    score.add_argument(
+        "--engine", choices=("numba", "reference"), default=None,
+        help="scoring engine (default numba; reference is the plain-NumPy twin)",
+    )
+    score.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+
+    check = commands.add_parser(
+        "check", help="validate a workbook without scoring it",
+        description="List every problem in INPUT with its cell; writes nothing.",
+    )
+    check.add_argument("input", type=Path, metavar="INPUT.xlsx")
+
+    new = commands.add_parser(
+        "new", help="write a blank template to fill in",
+        description="Write a template workbook with headers, example rows and dropdowns.",
+    )
+    new.add_argument("file", type=Path, metavar="FILE.xlsx")
+    new.add_argument("--lang", choices=("en", "zh"), default="en", help="template language")
+    new.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    demo = commands.add_parser(
+        "demo", help="build and score an example company",
+        description="Write example_company.xlsx (about 40 employees in 4 departments), "
+        "score it and print a short summary.",
+    )
+    demo.add_argument(
+        "-o", "--output-dir", type=Path, default=Path("kpi-xl-demo"),
+        help="folder for the demo files (default: ./kpi-xl-demo)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse exits 2 on misuse, 0 on --help
+        return int(stop.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        _say("interrupted: nothing was written")
+        return EXIT_USAGE
+    except Exception as exc:  # never a traceback at a user
+        if os.environ.get("KPI_XL_DEBUG"):
+            raise
+        from .reading import WorkbookUnreadable
+
+        if isinstance(exc, WorkbookUnreadable):
+            _say(f"kpi-xl: {exc}")
+        else:
+            _say(
+                f"kpi-xl: could not finish ({type(exc).__name__}: {exc}); "
+                "nothing was changed. Set KPI_XL_DEBUG=1 for details."
+            )
+        return EXIT_USAGE
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _score(args: argparse.Namespace) -> int:
+    from .api import score_workbook
+    from .writing import OutputRefused, write_in_place, write_workbook
+
+    source: Path = args.input
+    if args.output is not None and args.output.resolve() == source.resolve():
+        _say("kpi-xl: -o names the input itself; use --in-place to write into it")
+        return EXIT_USAGE
+    outcome = score_workbook(source, engine=args.engine)
+    _print_problems(outcome.problems)
+    default_output = source.with_name(f"{source.stem}.scored{_suffix(source)}")
+    if args.in_place and outcome.ok:
+        try:
+            written, backup = write_in_place(outcome, source)
+            note = f" (backup: {backup.name})"
+        except OutputRefused as refused:
+            if "open in Excel" in str(refused):
+                _say(f"kpi-xl: {refused}")
+                return EXIT_USAGE
+            written = write_workbook(outcome, source, default_output)
+            note = f" instead: {refused}"
+    else:
+        destination = args.output or default_output
+        if args.in_place:
+            note = f" (the input is left unchanged because it has errors)"
+        else:
+            note = ""
+        written = write_workbook(outcome, source, destination)
+    if not outcome.ok:
+        _say(
+            f"{len(outcome.errors)} error(s), {len(outcome.warnings)} warning(s): not scored. "
+            f"Problems written to {written}{note}"
+        )
+        return EXIT_PROBLEMS
+    if not args.quiet:
+        _print_summary(outcome)
+        print(f"Written to {written}{note}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .api import check_workbook
+
+    outcome = check_workbook(args.input)
+    _print_problems(outcome.problems)
+    if outcome.ok:
+        print(f"{args.input.name}: no errors ({len(outcome.warnings)} warning(s))")
+        return EXIT_OK
+    _say(f"{args.input.name}: {len(outcome.errors)} error(s), {len(outcome.warnings)} warning(s)")
+    return EXIT_PROBLEMS
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .templates import build_template
+    from .writing import save_atomically
+
+    target: Path = args.file
+    if target.suffix.lower() != ".xlsx":
+        _say("kpi-xl: the template's name must end in .xlsx")
+        return EXIT_USAGE
+    if target.exists() and not args.force:
+        _say(f"kpi-xl: {target} already exists (use --force to overwrite it)")
+        return EXIT_USAGE
+    if not target.parent.exists():
+        _say(f"kpi-xl: the folder {target.parent} does not exist")
+        return EXIT_USAGE
+    save_atomically(build_template(args.lang), target)
+    print(f"Template written to {target}: fill in the sheets, then run: kpi-xl check {target}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .api import score_workbook
+    from .templates import build_example_company
+    from .writing import save_atomically, write_workbook
+
+    folder: Path = args.output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    source = save_atomically(build_example_company(), folder / "example_company.xlsx")
+    outcome = score_workbook(source)
+    _print_problems(outcome.problems)
+    written = write_workbook(outcome, source, folder / "example_company.scored.xlsx")
+    if not outcome.ok:
+        _say(f"the example has errors; see {written}")
+        return EXIT_PROBLEMS
+    print(f"Example company: {source}")
+    _print_summary(outcome)
+    print(f"Scored workbook: {written}")
+    return EXIT_OK
+
+
+COMMANDS = {"score": _score, "check": _check, "new": _new, "demo": _demo}
+
+
+# ------------------------------------------------------------------ output
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        _say(str(problem))
+
+
+def _print_summary(outcome) -> None:
+    payouts, departments = outcome.payouts, outcome.departments
+    total = float(departments["payout"].sum())
+    print(
+        f"Scored {len(payouts)} employees ({len(outcome.results)} KPI rows) in "
+        f"{len(departments)} departments; total payout {total:,.2f}"
+    )
+    width = max([len(str(d)) for d in departments["department"]] + [10])
+    print(f"  {'department':<{width}}  {'people':>6}  {'avg score':>9}  {'payout':>14}  {'pool factor':>11}")
+    for row in departments.itertuples(index=False):
+        print(
+            f"  {str(row.department):<{width}}  {row.headcount:>6}  {row.average_total_score:>9.1f}  "
+            f"{row.payout:>14,.2f}  {row.pool_factor:>11.4f}"
+        )
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix if path.suffix.lower() in (".xlsx", ".xlsm") else ".xlsx"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kpi_xl")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,366 @@
+"""Read a workbook (or in-memory tables) into raw tables that remember their cells.
+
+Step 1 of the pipeline.  Nothing is interpreted here beyond finding the sheets
+and columns the contract names: values stay as the workbook holds them, and
+each record keeps its Excel row number so that validation can name the cell.
+
+A file that cannot be read as a workbook at all raises ``WorkbookUnreadable``
+with one sentence for the user (the CLI's exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .problems import Problems, a1
+from .schema import (
+    INPUT_SHEETS,
+    KPIS,
+    SheetSpec,
+    column_aliases,
+    is_output_sheet_name,
+    normalize,
+    sheet_aliases,
+)
+
+# Guards against hostile or broken files (see docs/security.md).
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB of XML is far beyond any real scorecard
+MAX_COMPRESSION_RATIO = 200  # typical xlsx parts compress 5-20x
+MAX_ROWS = 2_000_000
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EXCEL_ERRORS = frozenset(
+    {
+        "#DIV/0!",
+        "#N/A",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#SPILL!",
+        "#CALC!",
+        "#GETTING_DATA",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#UNKNOWN!",
+        "#BUSY!",
+    }
+)
+
+
+class WorkbookUnreadable(Exception):
+    """The file is not a workbook kpi_xl can read; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class CellError:
+    """An Excel error value (#DIV/0!, #N/A, ...) found in an input cell."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True)
+class MissingCachedValue:
+    """A formula cell saved without its computed value (never recalculated)."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+@dataclass
+class RawTable:
+    """One input sheet as records: values by canonical column, with their rows."""
+
+    spec: SheetSpec
+    title: str  # the sheet's name as the workbook spells it
+    column_index: dict[str, int]  # canonical key -> 1-based column number
+    rows: list[int] = field(default_factory=list)  # Excel row number of each record
+    values: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def has(self, key: str) -> bool:
+        return key in self.column_index
+
+    def column(self, key: str) -> list[Any]:
+        return self.values.get(key, [None] * len(self.rows))
+
+    def cell(self, key: str, record: int) -> str:
+        """A1 reference of a record's cell in a column (the header when absent)."""
+        column = self.column_index.get(key)
+        if column is None:
+            return "A1"
+        return a1(column, self.rows[record])
+
+    def header_cell(self) -> str:
+        return "A1"
+
+
+@dataclass
+class RawBook:
+    tables: dict[str, RawTable]  # spec key -> table (only sheets that exist)
+    sheet_titles: list[str]  # every sheet of the workbook, in order
+    language: str
+    problems: Problems
+
+
+# ------------------------------------------------------------------ file checks
+
+
+def check_readable(path: Path) -> None:
+    """Refuse, quickly and in one sentence, anything that is not a sane .xlsx."""
+    name = path.name
+    if not path.exists():
+        raise WorkbookUnreadable(f"{name}: no such file")
+    if path.is_dir():
+        raise WorkbookUnreadable(f"{name} is a folder, not a workbook")
+    size = path.stat().st_size
+    if size == 0:
+        raise WorkbookUnreadable(f"{name} is empty (0 bytes)")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(OLE2_SIGNATURE):
+        raise WorkbookUnreadable(
+            f"{name} is password-protected or in the old .xls format: "
+            "open it in Excel, remove the password and save it as .xlsx"
+        )
+    if not head.startswith(b"PK"):
+        raise WorkbookUnreadable(f"{name} is not an Excel workbook (.xlsx)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = {info.filename for info in infos}
+            if "mimetype" in names and "content.xml" in names:
+                raise WorkbookUnreadable(
+                    f"{name} is an OpenDocument spreadsheet (.ods): save it as .xlsx"
+                )
+            if "xl/workbook.bin" in names:
+                raise WorkbookUnreadable(
+                    f"{name} is a binary workbook (.xlsb): save it as .xlsx"
+                )
+            if "xl/workbook.xml" not in names:
+                raise WorkbookUnreadable(f"{name} is a zip file but not an Excel workbook")
+            total = sum(info.file_size for info in infos)
+            packed = sum(info.compress_size for info in infos) or 1
+            if total > MAX_UNCOMPRESSED_BYTES or (
+                total > 50 * (1 << 20) and total / packed > MAX_COMPRESSION_RATIO
+            ):
+                raise WorkbookUnreadable(
+                    f"{name} expands to {total / (1 << 20):,.0f} MB when unpacked: "
+                    "refused as a possible zip bomb"
+                )
+            for info in infos:
+                if info.flag_bits & 0x1:
+                    raise WorkbookUnreadable(f"{name} has encrypted parts and cannot be read")
+    except zipfile.BadZipFile:
+        raise WorkbookUnreadable(
+            f"{name} is damaged (incomplete or not a valid .xlsx): open and re-save it in Excel"
+        ) from None
+
+
+# ------------------------------------------------------------------ matching
+
+
+def match_sheets(titles: list[str], problems: Problems) -> dict[str, str]:
+    """Map spec key -> the workbook's sheet title, reporting ambiguous pairs."""
+    found: dict[str, str] = {}
+    for spec in INPUT_SHEETS:
+        aliases = sheet_aliases(spec)
+        hits = [t for t in titles if normalize(t) in aliases]
+        if len(hits) > 1:
+            problems.error(
+                hits[1],
+                "",
+                f"two sheets are both the {spec.key} sheet ('{hits[0]}' and '{hits[1]}'): "
+                "keep one",
+            )
+        if hits:
+            found[spec.key] = hits[0]
+    return found
+
+
+def match_columns(spec: SheetSpec, title: str, header: list[Any], problems: Problems) -> dict[str, int]:
+    """Map canonical column key -> 1-based column number from the header row."""
+    by_alias: dict[str, str] = {}
+    for column in spec.columns:
+        for alias in column_aliases(column.key):
+            by_alias.setdefault(alias, column.key)
+    index: dict[str, int] = {}
+    for position, text in enumerate(header, start=1):
+        if text is None or str(text).strip() == "":
+            continue
+        key = by_alias.get(normalize(text))
+        if key is None:
+            continue  # a column the contract does not name: kept and ignored
+        if key in index:
+            problems.error(
+                title,
+                a1(position, 1),
+                f"the column '{text}' appears twice (also {a1(index[key], 1)}): keep one",
+            )
+            continue
+        index[key] = position
+    return index
+
+
+def detect_language(found: Mapping[str, str]) -> str:
+    title = found.get(KPIS.key)
+    if title is not None and normalize(title) == normalize(KPIS.zh):
+        return "zh"
+    return "en"
+
+
+# ------------------------------------------------------------------ workbook
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        if value in EXCEL_ERRORS:
+            return CellError(value)
+        if value.strip() == "":
+            return None
+    return value
+
+
+def _table_from_rows(
+    spec: SheetSpec,
+    title: str,
+    rows: Any,
+    problems: Problems,
+    formulas: dict[tuple[int, int], str] | None = None,
+) -> RawTable:
+    """Build a RawTable from an iterator of row tuples (header first)."""
+    iterator = iter(rows)
+    header = list(next(iterator, ()) or ())
+    index = match_columns(spec, title, header, problems)
+    table = RawTable(spec, title, index, [], {key: [] for key in index})
+    positions = [(key, col - 1) for key, col in index.items()]
+    for row_number, row in enumerate(iterator, start=2):
+        if row_number > MAX_ROWS:
+            raise WorkbookUnreadable(
+                f"the sheet '{title}' has more than {MAX_ROWS:,} rows: refused"
+            )
+        if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        width = len(row)
+        record = [
+            (key, _clean(row[col]) if col < width else None) for key, col in positions
+        ]
+        if all(value is None for _, value in record):
+            continue  # only columns we do not read are filled
+        table.rows.append(row_number)
+        for key, value in record:
+            if value is None and formulas:
+                formula = formulas.get((row_number, index[key]))
+                if formula is not None:
+                    value = MissingCachedValue(formula)
+            table.values[key].append(value)
+    return table
+
+
+def read_workbook(path: str | os.PathLike[str]) -> RawBook:
+    """Read the input sheets of a workbook file.  Raises WorkbookUnreadable."""
+    import openpyxl  # deferred: keeps `kpi-xl --help` fast
+
+    path = Path(path)
+    check_readable(path)
+    problems = Problems()
+    try:
+        values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except WorkbookUnreadable:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for broken packages
+        raise WorkbookUnreadable(
+            f"{path.name} could not be read as a workbook ({type(exc).__name__}): "
+            "open and re-save it in Excel"
+        ) from None
+    try:
+        titles = list(values_book.sheetnames)
+        input_titles = [t for t in titles if not is_output_sheet_name(t)]
+        found = match_sheets(input_titles, problems)
+        formulas = _formula_cells(path, found)
+        tables: dict[str, RawTable] = {}
+        for key, title in found.items():
+            spec = next(s for s in INPUT_SHEETS if s.key == key)
+            sheet = values_book[title]
+            _refuse_absurd_dimensions(sheet, title)
+            tables[key] = _table_from_rows(
+                spec, title, sheet.iter_rows(values_only=True), problems, formulas.get(title)
+            )
+    except WorkbookUnreadable:
+        raise
+    except Exception as exc:
+        raise WorkbookUnreadable(
+            f"{path.name} could not be read ({type(exc).__name__}: {exc})"
+        ) from None
+    finally:
+        values_book.close()
+    return RawBook(tables, titles, detect_language(found), problems)
+
+
+def _refuse_absurd_dimensions(sheet: Any, title: str) -> None:
+    max_row = getattr(sheet, "max_row", None)
+    if isinstance(max_row, int) and max_row > MAX_ROWS:
+        raise WorkbookUnreadable(
+            f"the sheet '{title}' claims {max_row:,} rows (more than {MAX_ROWS:,}): refused"
+        )
+
+
+def _formula_cells(path: Path, found: Mapping[str, str]) -> dict[str, dict[tuple[int, int], str]]:
+    """Formulas of the input sheets, by (row, column), to spot missing cached values."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        out: dict[str, dict[tuple[int, int], str]] = {}
+        for title in found.values():
+            cells: dict[tuple[int, int], str] = {}
+            for row_number, row in enumerate(book[title].iter_rows(values_only=True), start=1):
+                for col, value in enumerate(row, start=1):
+                    if isinstance(value, str) and value.startswith("="):
+                        cells[(row_number, col)] = value
+                    elif value is not None and type(value).__name__ in (
+                        "ArrayFormula",
+                        "DataTableFormula",
+                    ):
+                        cells[(row_number, col)] = str(getattr(value, "text", "=array formula"))
+            out[title] = cells
+        return out
+    finally:
+        book.close()
+
+
+# ------------------------------------------------------------------ in memory
+
+
+def read_tables(tables: Mapping[str, Any]) -> RawBook:
+    """Raw tables from in-memory pandas DataFrames keyed by sheet name (either language).
+
+    Cells are reported as if each frame were a sheet with its header in row 1
+    and its columns in frame order, which is what a user pasting them sees.
+    """
+    import pandas as pd
+
+    problems = Problems()
+    titles = list(tables)
+    found = match_sheets([t for t in titles if not is_output_sheet_name(t)], problems)
+    raw: dict[str, RawTable] = {}
+    for key, title in found.items():
+        spec = next(s for s in INPUT_SHEETS if s.key == key)
+        frame = tables[title]
+        if not isinstance(frame, pd.DataFrame):
+            frame = pd.DataFrame(frame)
+        records = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+        rows = [list(frame.columns), *records]
+        raw[key] = _table_from_rows(spec, title, rows, problems)
+    return RawBook(raw, titles, detect_language(found), problems)

@@ -1,0 +1,396 @@
+"""The one place that names sheets, columns, enumerated values and their aliases.
+
+Everything else in kpi_xl refers to sheets and columns by their canonical
+English key (``"Scorecards"``, ``"employee_id"``) and asks this module for the
+name to show in a given language.  Matching follows the workbook contract:
+case-insensitive, and a space, a hyphen and an underscore are the same
+character.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("en", "zh")
+
+
+def normalize(text: object) -> str:
+    """Fold a sheet name, header or enumerated value for matching."""
+    folded = str(text).strip().lower()
+    return folded.replace(" ", "_").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    required: bool = False
+
+    @property
+    def zh(self) -> str:
+        return COLUMN_ZH[self.key]
+
+    def label(self, language: str) -> str:
+        return self.zh if language == "zh" else self.key
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    key: str
+    zh: str
+    columns: tuple[Column, ...]
+    required: bool = False
+
+    def label(self, language: str) -> str:
+        return self.zh if language == "zh" else self.key
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns if c.required)
+
+
+# Chinese alias of every column, input and output (the contract's table).
+COLUMN_ZH: dict[str, str] = {
+    "key": "项目",
+    "value": "值",
+    "kpi_id": "指标编号",
+    "name": "名称",
+    "direction": "指标方向",
+    "method": "计分方式",
+    "threshold": "门槛值",
+    "stretch": "挑战值",
+    "threshold_score": "门槛分",
+    "target_score": "目标分",
+    "stretch_score": "挑战分",
+    "curve": "评分曲线",
+    "curve_id": "评分曲线",
+    "gate": "否决项",
+    "target": "目标值",
+    "actual": "实际值",
+    "budget_line": "预算科目",
+    "line_id": "预算科目",
+    "perspective": "维度",
+    "level": "层级",
+    "parent_kpi": "上级指标",
+    "unit": "单位",
+    "employee_id": "工号",
+    "department": "部门",
+    "base_salary": "基本工资",
+    "target_bonus_pct": "目标奖金比例",
+    "hire_date": "入职日期",
+    "termination_date": "离职日期",
+    "eligible": "是否参与",
+    "tier_table": "档位表",
+    "manager": "直属上级",
+    "grade": "职级",
+    "currency": "币种",
+    "weight": "权重",
+    "comment": "备注",
+    "period": "期间",
+    "attainment": "达成率",
+    "score": "得分",
+    "min_score": "最低分",
+    "multiplier": "系数",
+    "label": "档位",
+    "pool": "奖金池",
+    "account": "科目",
+    "budget": "预算数",
+    "weighted_score": "加权得分",
+    "total_score": "总分",
+    "tier": "档位",
+    "proration": "折算比例",
+    "payout_before_pool": "奖金池前奖金",
+    "pool_factor": "奖金池系数",
+    "payout": "奖金",
+    "note": "说明",
+    "headcount": "人数",
+    "eligible_headcount": "参与人数",
+    "average_total_score": "平均总分",
+    "severity": "级别",
+    "sheet": "工作表",
+    "cell": "单元格",
+    "message": "信息",
+}
+
+# Extra aliases people type that the contract does not list (kept small).
+EXTRA_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "指标名称"),
+    "employee_id": ("员工编号",),
+    "curve": ("curve_id",),
+    "budget_line": ("line_id",),
+}
+
+C = Column
+
+SETTINGS = SheetSpec("Settings", "设置", (C("key", True), C("value", True)))
+KPIS = SheetSpec(
+    "KPIs",
+    "指标库",
+    (
+        C("kpi_id", True),
+        C("name", True),
+        C("direction"),
+        C("method"),
+        C("threshold"),
+        C("stretch"),
+        C("threshold_score"),
+        C("target_score"),
+        C("stretch_score"),
+        C("curve"),
+        C("gate"),
+        C("target"),
+        C("budget_line"),
+        C("perspective"),
+        C("level"),
+        C("parent_kpi"),
+        C("unit"),
+    ),
+    required=True,
+)
+CURVES = SheetSpec(
+    "Curves", "评分曲线", (C("curve_id", True), C("attainment", True), C("score", True))
+)
+EMPLOYEES = SheetSpec(
+    "Employees",
+    "员工",
+    (
+        C("employee_id", True),
+        C("name", True),
+        C("department", True),
+        C("base_salary", True),
+        C("target_bonus_pct", True),
+        C("hire_date"),
+        C("termination_date"),
+        C("eligible"),
+        C("tier_table"),
+        C("manager"),
+        C("grade"),
+        C("currency"),
+    ),
+    required=True,
+)
+SCORECARDS = SheetSpec(
+    "Scorecards",
+    "考核表",
+    (
+        C("employee_id", True),
+        C("kpi_id", True),
+        C("weight", True),
+        C("target"),
+        C("actual"),
+        C("comment"),
+        C("period"),
+    ),
+    required=True,
+)
+TIERS = SheetSpec(
+    "Tiers",
+    "奖金档位",
+    (C("tier_table"), C("min_score", True), C("multiplier", True), C("label")),
+    required=True,
+)
+POOLS = SheetSpec("Pools", "奖金池", (C("department", True), C("pool", True)))
+BUDGET = SheetSpec(
+    "Budget",
+    "预算",
+    (
+        C("line_id", True),
+        C("department", True),
+        C("account"),
+        C("budget", True),
+        C("actual", True),
+    ),
+)
+
+INPUT_SHEETS: tuple[SheetSpec, ...] = (
+    SETTINGS,
+    KPIS,
+    CURVES,
+    EMPLOYEES,
+    SCORECARDS,
+    TIERS,
+    POOLS,
+    BUDGET,
+)
+
+RESULTS = SheetSpec(
+    "Results",
+    "评分结果",
+    tuple(
+        C(k)
+        for k in (
+            "employee_id",
+            "kpi_id",
+            "weight",
+            "target",
+            "actual",
+            "attainment",
+            "score",
+            "weighted_score",
+            "note",
+        )
+    ),
+)
+PAYOUTS = SheetSpec(
+    "Payouts",
+    "奖金结果",
+    tuple(
+        C(k)
+        for k in (
+            "employee_id",
+            "name",
+            "department",
+            "total_score",
+            "tier",
+            "multiplier",
+            "gate",
+            "proration",
+            "payout_before_pool",
+            "pool_factor",
+            "payout",
+            "note",
+        )
+    ),
+)
+DEPARTMENTS = SheetSpec(
+    "Departments",
+    "部门汇总",
+    tuple(
+        C(k)
+        for k in (
+            "department",
+            "headcount",
+            "eligible_headcount",
+            "average_total_score",
+            "payout",
+            "pool",
+            "pool_factor",
+        )
+    ),
+)
+PROBLEMS = SheetSpec(
+    "Problems", "问题", tuple(C(k) for k in ("severity", "sheet", "cell", "message"))
+)
+
+OUTPUT_SHEETS: tuple[SheetSpec, ...] = (RESULTS, PAYOUTS, DEPARTMENTS, PROBLEMS)
+SHEETS_BY_KEY: dict[str, SheetSpec] = {s.key: s for s in INPUT_SHEETS + OUTPUT_SHEETS}
+
+
+def sheet_aliases(spec: SheetSpec) -> set[str]:
+    return {normalize(spec.key), normalize(spec.zh)}
+
+
+def column_aliases(key: str) -> set[str]:
+    names = {key, COLUMN_ZH[key], *EXTRA_COLUMN_ALIASES.get(key, ())}
+    return {normalize(n) for n in names}
+
+
+def is_output_sheet_name(title: str) -> bool:
+    folded = normalize(title)
+    return any(folded in sheet_aliases(spec) for spec in OUTPUT_SHEETS)
+
+
+# ---------------------------------------------------------------- enumerations
+
+
+@dataclass(frozen=True)
+class Enumeration:
+    """An enumerated column: canonical values, each with a Chinese alias."""
+
+    name: str
+    values: dict[str, str]  # canonical -> Chinese
+    extra: dict[str, str] | None = None  # other accepted spellings -> canonical
+
+    def parse(self, raw: object) -> str | None:
+        folded = normalize(raw)
+        for canonical, zh in self.values.items():
+            if folded in (canonical, normalize(zh)):
+                return canonical
+        if self.extra and folded in self.extra:
+            return self.extra[folded]
+        return None
+
+    def choices(self, language: str = "en") -> list[str]:
+        if language == "zh":
+            return list(self.values.values())
+        return list(self.values)
+
+    def label(self, canonical: str, language: str) -> str:
+        return self.values[canonical] if language == "zh" else canonical
+
+
+DIRECTION = Enumeration("direction", {"higher": "正向", "lower": "反向"})
+METHOD = Enumeration(
+    "method", {"linear": "线性", "step": "阶梯", "binary": "达标制", "direct": "直接评分"}
+)
+YES_NO = Enumeration(
+    "yes/no",
+    {"yes": "是", "no": "否"},
+    extra={"y": "yes", "n": "no", "true": "yes", "false": "no", "1": "yes", "0": "no"},
+)
+PRORATION = Enumeration("proration", {"none": "无", "days": "按天"})
+POOL_MODE = Enumeration("pool_mode", {"none": "无", "cap": "封顶", "scale": "按池分配"})
+TIER_MODE = Enumeration("tier_mode", {"step": "阶梯", "linear": "线性"})
+
+ENUM_COLUMNS: dict[tuple[str, str], Enumeration] = {
+    ("KPIs", "direction"): DIRECTION,
+    ("KPIs", "method"): METHOD,
+    ("KPIs", "gate"): YES_NO,
+    ("Employees", "eligible"): YES_NO,
+}
+
+# Method codes used by the compiled plan and the kernels.
+METHOD_LINEAR = 0  # threshold / stretch
+METHOD_LINEAR_CURVE = 1
+METHOD_STEP = 2
+METHOD_BINARY = 3
+METHOD_DIRECT = 4
+
+# ---------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    zh: str
+    default: object
+    kind: str  # "date", "enum", "ratio", "int"
+    enumeration: Enumeration | None = None
+
+
+SETTINGS_KEYS: tuple[Setting, ...] = (
+    Setting("period_start", "考核期开始", None, "date"),
+    Setting("period_end", "考核期结束", None, "date"),
+    Setting("proration", "折算方式", "none", "enum", PRORATION),
+    Setting("company_multiplier", "公司系数", 1.0, "ratio"),
+    Setting("rounding", "小数位数", 2, "int"),
+    Setting("pool_mode", "奖金池模式", "none", "enum", POOL_MODE),
+    Setting("tier_mode", "档位模式", "step", "enum", TIER_MODE),
+    Setting("normalize_weights", "权重归一化", "no", "enum", YES_NO),
+)
+SETTINGS_BY_ALIAS: dict[str, Setting] = {}
+for _s in SETTINGS_KEYS:
+    SETTINGS_BY_ALIAS[normalize(_s.key)] = _s
+    SETTINGS_BY_ALIAS[normalize(_s.zh)] = _s
+
+# ---------------------------------------------------------------- output words
+
+WORDS: dict[str, dict[str, str]] = {
+    "error": {"en": "error", "zh": "错误"},
+    "warning": {"en": "warning", "zh": "警告"},
+    "passed": {"en": "passed", "zh": "通过"},
+    "failed": {"en": "failed", "zh": "未通过"},
+    "no_bonus": {"en": "No bonus", "zh": "无奖金"},
+}
+
+
+def word(key: str, language: str) -> str:
+    return WORDS[key]["zh" if language == "zh" else "en"]
+
+
+DEFAULT_TIER_TABLE = "default"

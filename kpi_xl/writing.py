@@ -1,0 +1,286 @@
+"""Result tables -> formatted sheets in a workbook file, written atomically.
+
+Step 6 of the pipeline.  The input workbook is opened with openpyxl, the
+sheets kpi_xl owns (Results, Payouts, Departments, Problems in either
+language) are replaced, and the file is saved to a temporary file beside the
+destination, flushed to disk, then moved into place in one step - so a crash
+at any moment leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schema
+from .api import Outcome
+from .assembling import problems_table
+
+# Package parts that openpyxl cannot carry through a load/save round trip.
+LOSSY_PART_PREFIXES = {
+    "xl/charts/": "charts",
+    "xl/drawings/": "drawings or shapes",
+    "xl/media/": "pictures",
+    "xl/pivotTables/": "pivot tables",
+    "xl/pivotCache/": "pivot caches",
+    "xl/slicers/": "slicers",
+    "xl/slicerCaches/": "slicers",
+    "xl/timelines/": "timelines",
+    "xl/chartsheets/": "chart sheets",
+}
+
+MONEY = "#,##0.00"
+PERCENT = "0.0%"
+FORMATS: dict[str, str] = {
+    "weight": PERCENT,
+    "target": "#,##0.####",
+    "actual": "#,##0.####",
+    "attainment": PERCENT,
+    "score": "0.0",
+    "weighted_score": "0.00",
+    "total_score": "0.0",
+    "multiplier": "0.00",
+    "proration": PERCENT,
+    "payout_before_pool": MONEY,
+    "payout": MONEY,
+    "pool": MONEY,
+    "pool_factor": "0.0000",
+    "average_total_score": "0.0",
+    "headcount": "0",
+    "eligible_headcount": "0",
+}
+WIDTHS: dict[str, int] = {"note": 70, "message": 90, "name": 22, "department": 18, "gate": 18}
+
+
+class OutputRefused(Exception):
+    """The output cannot be written as asked; the message says why and what to do."""
+
+
+def lossy_parts(path: Path) -> list[str]:
+    """What a round trip through openpyxl would drop from this workbook."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return []
+    found = []
+    for prefix, what in LOSSY_PART_PREFIXES.items():
+        if any(n.startswith(prefix) for n in names) and what not in found:
+            found.append(what)
+    return found
+
+
+def output_frames(outcome: Outcome) -> list[tuple[schema.SheetSpec, pd.DataFrame]]:
+    frames: list[tuple[schema.SheetSpec, pd.DataFrame]] = []
+    if outcome.scored and outcome.ok:
+        assert outcome.results is not None and outcome.payouts is not None
+        assert outcome.departments is not None
+        frames += [
+            (schema.RESULTS, outcome.results),
+            (schema.PAYOUTS, outcome.payouts),
+            (schema.DEPARTMENTS, outcome.departments),
+        ]
+    if outcome.problems:
+        frames.append((schema.PROBLEMS, problems_table(outcome.problems, outcome.language)))
+    return frames
+
+
+def write_workbook(outcome: Outcome, source: Path, destination: Path) -> Path:
+    """Write the input's sheets plus the output sheets to destination, atomically."""
+    import openpyxl
+
+    keep_vba = source.suffix.lower() in (".xlsm", ".xltm")
+    book = openpyxl.load_workbook(source, keep_vba=keep_vba, keep_links=True, rich_text=True)
+    for title in list(book.sheetnames):
+        if schema.is_output_sheet_name(title):
+            del book[title]
+    first_new = None
+    for spec, frame in output_frames(outcome):
+        sheet = book.create_sheet(spec.label(outcome.language))
+        _fill_sheet(sheet, spec, frame, outcome.language)
+        first_new = first_new or sheet
+    if outcome.problems and not outcome.ok:
+        book.active = book.sheetnames.index(schema.PROBLEMS.label(outcome.language))
+    elif first_new is not None:
+        book.active = book.sheetnames.index(first_new.title)
+    for sheet in book.worksheets:
+        sheet.sheet_view.tabSelected = sheet.title == book.active.title
+    return save_atomically(book, destination)
+
+
+def save_atomically(book: Any, destination: Path) -> Path:
+    destination = Path(destination)
+    directory = destination.parent if str(destination.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{destination.stem}.", suffix=".kpi-xl-tmp" + destination.suffix, dir=directory
+    )
+    os.close(handle)
+    try:
+        book.save(temporary)
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, destination)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+    return destination
+
+
+def backup_path(source: Path, now: dt.datetime | None = None) -> Path:
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return source.with_name(f"{source.stem}.backup-{stamp}{source.suffix}")
+
+
+def excel_lock_file(source: Path) -> Path | None:
+    """Excel's owner file (~$Name.xlsx) beside an open workbook, if present."""
+    for candidate in (source.with_name("~$" + source.name), source.with_name("~$" + source.name[2:])):
+        if candidate.exists() and candidate != source:
+            return candidate
+    return None
+
+
+def write_in_place(outcome: Outcome, source: Path) -> tuple[Path, Path]:
+    """Back the input up, then replace it atomically.  Returns (written, backup)."""
+    lock = excel_lock_file(source)
+    if lock is not None:
+        raise OutputRefused(
+            f"{source.name} is open in Excel ({lock.name} exists): close it there first, "
+            "or write a separate file with -o"
+        )
+    lost = lossy_parts(source)
+    if lost:
+        raise OutputRefused(
+            f"{source.name} holds {', '.join(lost)}, which rewriting it in place would lose; "
+            "kpi-xl leaves it untouched"
+        )
+    backup = backup_path(source)
+    shutil.copy2(source, backup)
+    write_workbook(outcome, source, source)
+    return source, backup
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def _cell_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if hasattr(value, "item"):  # numpy scalars
+        return _cell_value(value.item())
+    return value
+
+
+def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, language: str) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    columns = [c.key for c in spec.columns]
+    sheet.append([spec.column(c).label(language) for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(vertical="center")
+    data = [frame[c].tolist() for c in columns]
+    for record in zip(*data):
+        sheet.append([_cell_value(v) for v in record])
+    rows = len(frame) + 1
+    for position, key in enumerate(columns, start=1):
+        letter = get_column_letter(position)
+        number_format = FORMATS.get(key)
+        for (cell,) in sheet.iter_rows(min_row=2, max_row=rows, min_col=position, max_col=position):
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text from input cells is text, never a formula
+            elif number_format:
+                cell.number_format = number_format
+        width = WIDTHS.get(key, max(10, min(40, len(spec.column(key).label(language)) + 4)))
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A1:{last}{rows}"
+    _conditional_formats(sheet, spec, columns, rows, language)
+
+
+def _conditional_formats(sheet: Any, spec: schema.SheetSpec, columns: list[str], rows: int, language: str) -> None:
+    from openpyxl.formatting.rule import CellIsRule, FormulaRule
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if rows < 2:
+        return
+    green = PatternFill("solid", fgColor="C6EFCE")
+    red = PatternFill("solid", fgColor="FFC7CE")
+    green_font = Font(color="006100")
+    red_font = Font(color="9C0006")
+
+    def column_range(key: str) -> str:
+        letter = get_column_letter(columns.index(key) + 1)
+        return f"{letter}2:{letter}{rows}"
+
+    def first(key: str) -> str:
+        return f"{get_column_letter(columns.index(key) + 1)}2"
+
+    if spec.key == "Results":
+        # attainment at or above target: green; a score of 0 (below threshold): red
+        sheet.conditional_formatting.add(
+            column_range("attainment"),
+            CellIsRule(operator="greaterThanOrEqual", formula=["1"], fill=green, font=green_font),
+        )
+        sheet.conditional_formatting.add(
+            column_range("score"),
+            FormulaRule(formula=[f"AND(ISNUMBER({first('score')}),{first('score')}=0)"], fill=red, font=red_font),
+        )
+        sheet.conditional_formatting.add(
+            column_range("attainment"),
+            FormulaRule(formula=[f"AND(ISNUMBER({first('score')}),{first('score')}=0)"], fill=red, font=red_font),
+        )
+    elif spec.key == "Payouts":
+        failed = schema.word("failed", language)
+        sheet.conditional_formatting.add(
+            column_range("gate"),
+            FormulaRule(formula=[f'LEFT({first("gate")},{len(failed)})="{failed}"'], fill=red, font=red_font),
+        )
+        sheet.conditional_formatting.add(
+            column_range("multiplier"),
+            CellIsRule(operator="greaterThanOrEqual", formula=["1"], fill=green, font=green_font),
+        )
+        sheet.conditional_formatting.add(
+            column_range("multiplier"),
+            CellIsRule(operator="equal", formula=["0"], fill=red, font=red_font),
+        )
+    elif spec.key == "Departments":
+        sheet.conditional_formatting.add(
+            column_range("pool_factor"),
+            CellIsRule(operator="lessThan", formula=["1"], fill=red, font=red_font),
+        )
+    elif spec.key == "Problems":
+        word = schema.word("error", language)
+        sheet.conditional_formatting.add(
+            column_range("severity"),
+            CellIsRule(operator="equal", formula=[f'"{word}"'], fill=red, font=red_font),
+        )
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
