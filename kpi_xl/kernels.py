@@ -313,6 +313,11 @@ def excel_round(values, digits):
         if x == 0.0 or not math.isfinite(x):
             out[i] = x
             continue
+        mantissa, e = _fifteen_digits(abs(x))
+        if e - 14 + digits >= 0:  # already no more decimals than asked: the shown value
+            shown = mantissa * 10.0 ** (e - 14) if e >= 14 else mantissa / 10.0 ** (14 - e)
+            out[i] = shown if x > 0 else -shown
+            continue
         units, _ = _round_units(x, digits, False)
         out[i] = units / scale
     return out

@@ -47,7 +47,7 @@ def score_rows(
 ):
     method = kpi_method[row_kpi]
     lower = kpi_lower[row_kpi]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         attainment = np.where(
             lower,
             np.where(actual == 0.0, np.inf, target / np.where(actual == 0.0, 1.0, actual)),
@@ -65,7 +65,7 @@ def score_rows(
         a = attainment[rows]
         thr, st = kpi_threshold[k], kpi_stretch[k]
         ts, tg, ss = kpi_threshold_score[k], kpi_target_score[k], kpi_stretch_score[k]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             rising = ts + (a - thr) * (tg - ts) / (1.0 - thr)
             above = tg + (a - 1.0) * (ss - tg) / (st - 1.0)
         s = np.where(at_least(a, 1.0), above, rising)
@@ -93,7 +93,7 @@ def score_rows(
         nxt = np.clip(j + 1, 0, len(xs) - 1)
         inner = (j >= 0) & (j + 1 < len(xs))
         jj = np.clip(j, 0, None)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             slope_part = base + (a - xs[jj]) * (ys[nxt] - ys[jj]) / (xs[nxt] - xs[jj])
         interpolate = method[mine] == METHOD_LINEAR_CURVE
         score[mine] = np.where(interpolate & inner, slope_part, base)
@@ -137,7 +137,7 @@ def tier_lookup(total, employee_tier_table, tier_offsets, tier_min, tier_multipl
         nxt = np.clip(j + 1, 0, len(mins) - 1)
         value = mults[jj]
         if linear:
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 between = mults[jj] + (total[people] - mins[jj]) * (mults[nxt] - mults[jj]) / (mins[nxt] - mins[jj])
             value = np.where(j + 1 < len(mins), between, value)
         multiplier[people] = np.where(j >= 0, value, 0.0)
@@ -156,7 +156,7 @@ def pool_factors(employee_department, payout_before, department_pool, pool_mode,
     if pool_mode == 0:
         return total, factor
     has_pool = ~np.isnan(department_pool)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = department_pool / total
     if pool_mode == 1:
         factor = np.where(has_pool & (total > department_pool), ratio, 1.0)
