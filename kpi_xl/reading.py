@@ -30,7 +30,7 @@ from .schema import (
 # Guards against hostile or broken files (see docs/security.md).
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB of XML is far beyond any real scorecard
 MAX_COMPRESSION_RATIO = 200  # typical xlsx parts compress 5-20x
-MAX_ROWS = 2_000_000
+MAX_ROWS = 1_048_576  # Excel's own limit
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 EXCEL_ERRORS = frozenset(
     {
@@ -237,107 +237,84 @@ def _table_from_rows(
     title: str,
     rows: Any,
     problems: Problems,
-    formulas: dict[tuple[int, int], str] | None = None,
+    odd: dict[tuple[int, int], tuple[str, str]] | None = None,
 ) -> RawTable:
-    """Build a RawTable from an iterator of row tuples (header first)."""
+    """Build a RawTable from row sequences (header first, row 1 of the sheet)."""
     iterator = iter(rows)
     header = list(next(iterator, ()) or ())
     index = match_columns(spec, title, header, problems)
     table = RawTable(spec, title, index, [], {key: [] for key in index})
     positions = [(key, col - 1) for key, col in index.items()]
     for row_number, row in enumerate(iterator, start=2):
-        if row_number > MAX_ROWS:
-            raise WorkbookUnreadable(
-                f"the sheet '{title}' has more than {MAX_ROWS:,} rows: refused"
-            )
-        if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+        if not row:
             continue
         width = len(row)
-        record = [
-            (key, _clean(row[col]) if col < width else None) for key, col in positions
-        ]
+        record = [(key, _clean(row[col]) if col < width else None) for key, col in positions]
+        if odd:
+            record = [
+                (key, _odd_value(odd.get((row_number, index[key]))) if value is None else value)
+                for key, value in record
+            ]
         if all(value is None for _, value in record):
-            continue  # only columns we do not read are filled
+            continue  # a blank row, or only columns we do not read are filled
         table.rows.append(row_number)
         for key, value in record:
-            if value is None and formulas:
-                formula = formulas.get((row_number, index[key]))
-                if formula is not None:
-                    value = MissingCachedValue(formula)
             table.values[key].append(value)
     return table
 
 
+def _odd_value(odd: tuple[str, str] | None) -> Any:
+    if odd is None:
+        return None
+    kind, text = odd
+    return CellError(text) if kind == "error" else MissingCachedValue(text)
+
+
 def read_workbook(path: str | os.PathLike[str]) -> RawBook:
     """Read the input sheets of a workbook file.  Raises WorkbookUnreadable."""
-    import openpyxl  # deferred: keeps `kpi-xl --help` fast
+    from python_calamine import CalamineWorkbook  # deferred: keeps `kpi-xl --help` fast
+
+    from .package import odd_cells, sheet_parts
 
     path = Path(path)
     check_readable(path)
     problems = Problems()
     try:
-        values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with zipfile.ZipFile(path) as archive:
+            parts = sheet_parts(archive)
+            workbook = CalamineWorkbook.from_path(str(path))
+            try:
+                titles = list(workbook.sheet_names)
+                input_titles = [t for t in titles if not is_output_sheet_name(t)]
+                found = match_sheets(input_titles, problems)
+                tables: dict[str, RawTable] = {}
+                for key, title in found.items():
+                    spec = next(s for s in INPUT_SHEETS if s.key == key)
+                    sheet = workbook.get_sheet_by_name(title)
+                    if sheet.total_height > MAX_ROWS:
+                        raise WorkbookUnreadable(
+                            f"the sheet '{title}' claims {sheet.total_height:,} rows "
+                            f"(more than {MAX_ROWS:,}): refused"
+                        )
+                    odd = odd_cells(archive, parts[title]) if title in parts else {}
+                    rows = sheet.to_python(skip_empty_area=False)
+                    tables[key] = _table_from_rows(spec, title, rows, problems, odd)
+            finally:
+                workbook.close()
     except WorkbookUnreadable:
         raise
-    except Exception as exc:  # openpyxl raises many kinds for broken packages
+    except Exception as exc:  # calamine, zip and XML errors of broken or hostile packages
         raise WorkbookUnreadable(
-            f"{path.name} could not be read as a workbook ({type(exc).__name__}): "
+            f"{path.name} could not be read as a workbook ({_reason(exc)}): "
             "open and re-save it in Excel"
         ) from None
-    try:
-        titles = list(values_book.sheetnames)
-        input_titles = [t for t in titles if not is_output_sheet_name(t)]
-        found = match_sheets(input_titles, problems)
-        formulas = _formula_cells(path, found)
-        tables: dict[str, RawTable] = {}
-        for key, title in found.items():
-            spec = next(s for s in INPUT_SHEETS if s.key == key)
-            sheet = values_book[title]
-            _refuse_absurd_dimensions(sheet, title)
-            tables[key] = _table_from_rows(
-                spec, title, sheet.iter_rows(values_only=True), problems, formulas.get(title)
-            )
-    except WorkbookUnreadable:
-        raise
-    except Exception as exc:
-        raise WorkbookUnreadable(
-            f"{path.name} could not be read ({type(exc).__name__}: {exc})"
-        ) from None
-    finally:
-        values_book.close()
     return RawBook(tables, titles, detect_language(found), problems)
 
 
-def _refuse_absurd_dimensions(sheet: Any, title: str) -> None:
-    max_row = getattr(sheet, "max_row", None)
-    if isinstance(max_row, int) and max_row > MAX_ROWS:
-        raise WorkbookUnreadable(
-            f"the sheet '{title}' claims {max_row:,} rows (more than {MAX_ROWS:,}): refused"
-        )
-
-
-def _formula_cells(path: Path, found: Mapping[str, str]) -> dict[str, dict[tuple[int, int], str]]:
-    """Formulas of the input sheets, by (row, column), to spot missing cached values."""
-    import openpyxl
-
-    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    try:
-        out: dict[str, dict[tuple[int, int], str]] = {}
-        for title in found.values():
-            cells: dict[tuple[int, int], str] = {}
-            for row_number, row in enumerate(book[title].iter_rows(values_only=True), start=1):
-                for col, value in enumerate(row, start=1):
-                    if isinstance(value, str) and value.startswith("="):
-                        cells[(row_number, col)] = value
-                    elif value is not None and type(value).__name__ in (
-                        "ArrayFormula",
-                        "DataTableFormula",
-                    ):
-                        cells[(row_number, col)] = str(getattr(value, "text", "=array formula"))
-            out[title] = cells
-        return out
-    finally:
-        book.close()
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text[:120]}" if text else name
 
 
 # ------------------------------------------------------------------ in memory

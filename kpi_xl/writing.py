@@ -11,32 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import math
 import os
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
 from . import schema
 from .api import Outcome
 from .assembling import problems_table
-
-# Package parts that openpyxl cannot carry through a load/save round trip.
-LOSSY_PART_PREFIXES = {
-    "xl/charts/": "charts",
-    "xl/drawings/": "drawings or shapes",
-    "xl/media/": "pictures",
-    "xl/pivotTables/": "pivot tables",
-    "xl/pivotCache/": "pivot caches",
-    "xl/slicers/": "slicers",
-    "xl/slicerCaches/": "slicers",
-    "xl/timelines/": "timelines",
-    "xl/chartsheets/": "chart sheets",
-}
 
 MONEY = "#,##0.00"
 PERCENT = "0.0%"
@@ -58,25 +45,12 @@ FORMATS: dict[str, str] = {
     "headcount": "0",
     "eligible_headcount": "0",
 }
+FORMULA_STARTS = ("=", "+", "-", "@")
 WIDTHS: dict[str, int] = {"note": 70, "message": 90, "name": 22, "department": 18, "gate": 18}
 
 
 class OutputRefused(Exception):
     """The output cannot be written as asked; the message says why and what to do."""
-
-
-def lossy_parts(path: Path) -> list[str]:
-    """What a round trip through openpyxl would drop from this workbook."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return []
-    found = []
-    for prefix, what in LOSSY_PART_PREFIXES.items():
-        if any(n.startswith(prefix) for n in names) and what not in found:
-            found.append(what)
-    return found
 
 
 def output_frames(outcome: Outcome) -> list[tuple[schema.SheetSpec, pd.DataFrame]]:
@@ -95,29 +69,43 @@ def output_frames(outcome: Outcome) -> list[tuple[schema.SheetSpec, pd.DataFrame
 
 
 def write_workbook(outcome: Outcome, source: Path, destination: Path) -> Path:
-    """Write the input's sheets plus the output sheets to destination, atomically."""
+    """Write the input's package plus the output sheets to destination, atomically.
+
+    The input's parts are copied unchanged (charts, pictures, pivot tables,
+    macros and all); only the output sheets are replaced.
+    """
+    from .grafting import Package, graft, write_package
+
+    frames = output_frames(outcome)
+    titles = [spec.label(outcome.language) for spec, _ in frames]
+    scratch = Package.read(io.BytesIO(_scratch_book(frames, outcome.language)))
+    source_package = Package.read(str(source))
+    activate = (
+        schema.PROBLEMS.label(outcome.language) if not outcome.ok else (titles[0] if titles else None)
+    )
+    parts = graft(source_package, scratch, titles, schema.is_output_sheet_name, activate)
+    return _atomic(destination, lambda temporary: write_package(source_package, parts, temporary))
+
+
+def _scratch_book(frames: list[tuple[schema.SheetSpec, pd.DataFrame]], language: str) -> bytes:
+    """The output sheets as a package of their own, written by openpyxl (write-only)."""
     import openpyxl
 
-    keep_vba = source.suffix.lower() in (".xlsm", ".xltm")
-    book = openpyxl.load_workbook(source, keep_vba=keep_vba, keep_links=True, rich_text=True)
-    for title in list(book.sheetnames):
-        if schema.is_output_sheet_name(title):
-            del book[title]
-    first_new = None
-    for spec, frame in output_frames(outcome):
-        sheet = book.create_sheet(spec.label(outcome.language))
-        _fill_sheet(sheet, spec, frame, outcome.language)
-        first_new = first_new or sheet
-    if outcome.problems and not outcome.ok:
-        book.active = book.sheetnames.index(schema.PROBLEMS.label(outcome.language))
-    elif first_new is not None:
-        book.active = book.sheetnames.index(first_new.title)
-    for sheet in book.worksheets:
-        sheet.sheet_view.tabSelected = sheet.title == book.active.title
-    return save_atomically(book, destination)
+    book = openpyxl.Workbook(write_only=True)
+    for spec, frame in frames:
+        _fill_sheet(book.create_sheet(spec.label(language)), spec, frame, language)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def save_atomically(book: Any, destination: Path) -> Path:
+    """Save an openpyxl workbook to destination atomically."""
+    return _atomic(destination, book.save)
+
+
+def _atomic(destination: Path, write: Callable[[str], Any]) -> Path:
+    """Run write(temporary path) beside destination, flush it, then move it into place."""
     destination = Path(destination)
     directory = destination.parent if str(destination.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(
@@ -125,7 +113,7 @@ def save_atomically(book: Any, destination: Path) -> Path:
     )
     os.close(handle)
     try:
-        book.save(temporary)
+        write(temporary)
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temporary, destination)
@@ -158,12 +146,6 @@ def write_in_place(outcome: Outcome, source: Path) -> tuple[Path, Path]:
             f"{source.name} is open in Excel ({lock.name} exists): close it there first, "
             "or write a separate file with -o"
         )
-    lost = lossy_parts(source)
-    if lost:
-        raise OutputRefused(
-            f"{source.name} holds {', '.join(lost)}, which rewriting it in place would lose; "
-            "kpi-xl leaves it untouched"
-        )
     backup = backup_path(source)
     shutil.copy2(source, backup)
     write_workbook(outcome, source, source)
@@ -184,33 +166,56 @@ def _cell_value(value: Any) -> Any:
 
 
 def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, language: str) -> None:
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     columns = [c.key for c in spec.columns]
-    sheet.append([spec.column(c).label(language) for c in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(vertical="center")
-    data = [frame[c].tolist() for c in columns]
-    for record in zip(*data):
-        sheet.append([_cell_value(v) for v in record])
     rows = len(frame) + 1
     for position, key in enumerate(columns, start=1):
-        letter = get_column_letter(position)
-        number_format = FORMATS.get(key)
-        for (cell,) in sheet.iter_rows(min_row=2, max_row=rows, min_col=position, max_col=position):
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text from input cells is text, never a formula
-            elif number_format:
-                cell.number_format = number_format
         width = WIDTHS.get(key, max(10, min(40, len(spec.column(key).label(language)) + 4)))
-        sheet.column_dimensions[letter].width = width
+        sheet.column_dimensions[get_column_letter(position)].width = width
     sheet.freeze_panes = "A2"
-    last = get_column_letter(len(columns))
-    sheet.auto_filter.ref = f"A1:{last}{rows}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows}"
     _conditional_formats(sheet, spec, columns, rows, language)
+
+    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    header = []
+    for key in columns:
+        cell = WriteOnlyCell(sheet, value=spec.column(key).label(language))
+        cell.font, cell.fill, cell.alignment = header_font, header_fill, Alignment(vertical="center")
+        header.append(cell)
+    sheet.append(header)
+
+    # One styled template per formatted column; data cells share its style.
+    templates: list[Any] = []
+    for key in columns:
+        number_format = FORMATS.get(key)
+        if number_format is None:
+            templates.append(None)
+            continue
+        template = WriteOnlyCell(sheet, value=0)
+        template.number_format = number_format
+        templates.append(template)
+    data = [frame[c].tolist() for c in columns]
+    for record in zip(*data):
+        row = []
+        for value, template in zip(record, templates):
+            value = _cell_value(value)
+            if isinstance(value, str):
+                if value[:1] in FORMULA_STARTS:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"  # text from input cells is text, never a formula
+                    row.append(cell)
+                else:
+                    row.append(value)
+            elif template is not None and value is not None:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell._style = template._style
+                row.append(cell)
+            else:
+                row.append(value)
+        sheet.append(row)
 
 
 def _conditional_formats(sheet: Any, spec: schema.SheetSpec, columns: list[str], rows: int, language: str) -> None:

@@ -1,0 +1,91 @@
+"""The xlsx package (a zip of XML parts): which part holds which sheet, and the
+cells whose value a plain value reader cannot show.
+
+python-calamine reads cell values fast, but shows an error value (#DIV/0!) and
+a formula that was saved without its computed value both as an empty cell.
+kpi_xl must name those cells instead of treating them as blank, so this module
+scans a sheet's XML for them - only when the part contains any formula or
+error at all - with defusedxml's streaming parser (no entity expansion, no
+external entities).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from typing import IO
+
+from defusedxml import ElementTree as SafeTree
+from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+C_TAG = f"{{{MAIN_NS}}}c"
+F_TAG = f"{{{MAIN_NS}}}f"
+V_TAG = f"{{{MAIN_NS}}}v"
+ROW_TAG = f"{{{MAIN_NS}}}row"
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> the zip member that holds its cells (xl/worksheets/sheetN.xml)."""
+    with archive.open("xl/workbook.xml") as handle:
+        workbook = SafeTree.parse(handle).getroot()
+    rels_name = "xl/_rels/workbook.xml.rels"
+    targets: dict[str, str] = {}
+    if rels_name in archive.namelist():
+        with archive.open(rels_name) as handle:
+            for rel in SafeTree.parse(handle).getroot():
+                target = rel.get("Target", "")
+                if target.startswith("/"):
+                    path = target.lstrip("/")
+                else:
+                    path = posixpath.normpath(posixpath.join("xl", target))
+                targets[rel.get("Id", "")] = path
+    parts: dict[str, str] = {}
+    sheets = workbook.find(f"{{{MAIN_NS}}}sheets")
+    for sheet in sheets if sheets is not None else []:
+        rid = sheet.get(f"{{{REL_NS}}}id", "")
+        if rid in targets:
+            parts[sheet.get("name", "")] = targets[rid]
+    return parts
+
+
+def _mentions_formula_or_error(handle: IO[bytes]) -> bool:
+    tail = b""
+    while True:
+        chunk = handle.read(1 << 20)
+        if not chunk:
+            return False
+        window = tail + chunk
+        if b"<f" in window or b't="e"' in window:
+            return True
+        tail = window[-8:]
+
+
+def odd_cells(archive: zipfile.ZipFile, part: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """(row, column) -> ("error", "#DIV/0!") or ("formula", "=A1*2") for cells
+    holding an error value or a formula without a computed value."""
+    if part not in archive.namelist():
+        return {}
+    with archive.open(part) as handle:
+        if not _mentions_formula_or_error(handle):
+            return {}
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    with archive.open(part) as handle:
+        for _, element in SafeTree.iterparse(handle, events=("end",)):
+            if element.tag == C_TAG:
+                kind = element.get("t")
+                value = element.find(V_TAG)
+                formula = element.find(F_TAG)
+                reference = element.get("r")
+                if reference and (kind == "e" or (formula is not None and value is None)):
+                    letters, row = coordinate_from_string(reference)
+                    key = (row, column_index_from_string(letters))
+                    if kind == "e":
+                        found[key] = ("error", (value.text if value is not None else None) or "#N/A")
+                    else:
+                        found[key] = ("formula", "=" + (formula.text or ""))
+            elif element.tag == ROW_TAG:
+                element.clear()  # keep memory flat on big sheets
+    return found
