@@ -176,10 +176,16 @@ def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, languag
         width = WIDTHS.get(key, max(10, min(40, len(spec.column(key).label(language)) + 4)))
         sheet.column_dimensions[get_column_letter(position)].width = width
     sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows}"
     _conditional_formats(sheet, spec, columns, rows, language)
 
-    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    header_font = Font(name="Calibri", size=11, bold=True)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
     header = []
     for key in columns:
         cell = WriteOnlyCell(sheet, value=spec.column(key).label(language))

@@ -1,0 +1,103 @@
+"""Writing keeps everything the user had: parts are copied, only sheet lists grow."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+import kpi_xl
+from tests.conftest import SMOKE_SHEETS, write_sheets
+
+CHANGED = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml"}
+
+
+def rich_workbook(path: Path) -> Path:
+    write_sheets(path, SMOKE_SHEETS)
+    book = openpyxl.load_workbook(path)
+    report = book.create_sheet("Report")
+    for row in [["dept", "budget"], ["Sales", 10], ["Ops", 20]]:
+        report.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(report, min_col=2, min_row=1, max_row=3), titles_from_data=True)
+    report.add_chart(chart, "D2")
+    report["A1"].comment = Comment("kept", "HR")
+    report["B4"] = "=SUM(B2:B3)"
+    report.conditional_formatting.add("B2:B3", CellIsRule(operator="greaterThan", formula=["15"], fill=PatternFill("solid", fgColor="FF0000")))
+    validation = DataValidation(type="whole", operator="between", formula1="0", formula2="100")
+    report.add_data_validation(validation)
+    validation.add("C2:C9")
+    hidden = book.create_sheet("Hidden")
+    hidden["A1"] = "secret"
+    hidden.sheet_state = "hidden"
+    book.defined_names["Budgets"] = DefinedName("Budgets", attr_text="Report!$B$2:$B$3")
+    book.save(path)
+    return path
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_every_user_part_is_copied_unchanged(tmp_path: Path) -> None:
+    source = rich_workbook(tmp_path / "rich.xlsx")
+    outcome = kpi_xl.score_workbook(source)
+    assert outcome.ok
+    output = kpi_xl.write_workbook(outcome, source, tmp_path / "rich.out.xlsx")
+    before, after = parts(source), parts(output)
+    assert any(n.startswith("xl/charts/") for n in before)  # the fixture really has a chart
+    for name, data in before.items():
+        assert name in after, f"{name} was lost"
+        if name in CHANGED:
+            continue
+        if name.startswith("xl/worksheets/sheet"):
+            # only the 'selected tab' mark may go, so that sheets are not grouped
+            assert after[name].replace(b' tabSelected="1"', b"") == data.replace(b' tabSelected="1"', b"")
+        else:
+            assert after[name] == data, f"{name} changed"
+    book = openpyxl.load_workbook(output)
+    assert book.sheetnames == [*SMOKE_SHEETS, "Report", "Hidden", "Results", "Payouts", "Departments"]
+    assert book["Hidden"].sheet_state == "hidden"
+    assert book["Report"]["B4"].value == "=SUM(B2:B3)"
+    assert book["Report"]["A1"].comment.text == "kept"
+    assert "Budgets" in book.defined_names
+    assert book.active.title == "Results"
+    assert book["Payouts"]["K2"].value == 7894.74
+
+
+def test_rescoring_replaces_output_sheets_and_keeps_styles_sane(tmp_path: Path) -> None:
+    source = rich_workbook(tmp_path / "rich.xlsx")
+    first = kpi_xl.write_workbook(kpi_xl.score_workbook(source), source, tmp_path / "one.xlsx")
+    second = kpi_xl.write_workbook(kpi_xl.score_workbook(first), first, tmp_path / "two.xlsx")
+    book = openpyxl.load_workbook(second)
+    assert book.sheetnames.count("Results") == 1 and book.sheetnames[-3:] == ["Results", "Payouts", "Departments"]
+    assert book["Results"]["F2"].number_format == "0.0%"
+    # styles are appended once per run, not multiplied
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+        assert len(b.read("xl/styles.xml")) < 2 * len(a.read("xl/styles.xml"))
+    # the removed sheets' parts are gone, not orphaned
+    names = parts(second)
+    assert sum(1 for n in names if n.startswith("xl/worksheets/kpixl")) == 3
+
+
+def test_errors_replace_old_results_with_problems(tmp_path: Path) -> None:
+    source = write_sheets(tmp_path / "plan.xlsx", SMOKE_SHEETS)
+    scored = kpi_xl.write_workbook(kpi_xl.score_workbook(source), source, tmp_path / "scored.xlsx")
+    book = openpyxl.load_workbook(scored)
+    book["Scorecards"]["E2"] = "n/a"
+    book.save(scored)
+    outcome = kpi_xl.score_workbook(scored)
+    assert not outcome.ok
+    again = kpi_xl.write_workbook(outcome, scored, tmp_path / "again.xlsx")
+    book = openpyxl.load_workbook(again)
+    assert "Results" not in book.sheetnames and "Problems" in book.sheetnames
+    assert book.active.title == "Problems"
+    assert book["Problems"]["C2"].value == "Scorecards!E2"
