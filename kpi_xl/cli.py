@@ -219,9 +219,15 @@ COMMANDS = {"score": _score, "check": _check, "new": _new, "demo": _demo}
 # ------------------------------------------------------------------ output
 
 
+PRINTED_PROBLEMS = 50
+
+
 def _print_problems(problems) -> None:
-    for problem in problems:
+    """Problems one a line with their cell; past 50, the rest are on the Problems sheet."""
+    for problem in problems[:PRINTED_PROBLEMS]:
         _say(str(problem))
+    if len(problems) > PRINTED_PROBLEMS:
+        _say(f"... and {len(problems) - PRINTED_PROBLEMS} more: see the Problems sheet")
 
 
 def _print_summary(outcome) -> None:

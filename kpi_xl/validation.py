@@ -173,6 +173,9 @@ class SheetReader:
                 "A1",
                 f"the column '{self.label(key)}' is missing from the header row (row 1)",
             )
+        if missing:  # the sheet cannot be read: treat it as having no records
+            self.table = RawTable(self.spec, self.title, {}, [], {})
+            self.n = 0
         return not missing
 
     def raw(self, key: str) -> list[Any]:
@@ -345,14 +348,12 @@ def _setting_value(setting: schema.Setting, value: Any) -> Any:
 
 
 def _kpis(reader: SheetReader) -> KpiLibrary:
-    usable = reader.require()
-    n = reader.n if usable else 0
-    if not usable:
-        reader.n = 0
+    reader.require()
+    n = reader.n
     ids = reader.ids("kpi_id", required=True)
     library = KpiLibrary(
         ids=[i or "" for i in ids],
-        rows=list(reader.table.rows) if usable and reader.table else [],
+        rows=list(reader.table.rows) if reader.table else [],
         names=[v or "" for v in reader.texts("name", required=True)],
         lower=np.array([d == "lower" for d in reader.enums("direction", schema.DIRECTION, "higher")], dtype=bool),
         method=reader.enums("method", schema.METHOD, "linear"),
@@ -461,12 +462,11 @@ def _curves(reader: SheetReader) -> dict[str, list[tuple[float, float]]]:
 
 
 def _employees(reader: SheetReader) -> Employees:
-    if not reader.require():
-        reader.n = 0
+    reader.require()
     ids = reader.ids("employee_id", required=True)
     employees = Employees(
         ids=[i or "" for i in ids],
-        rows=list(reader.table.rows) if reader.n and reader.table else [],
+        rows=list(reader.table.rows) if reader.table else [],
         names=[v or "" for v in reader.texts("name", required=True)],
         department=[v or "" for v in reader.texts("department", required=True)],
         base_salary=reader.numbers("base_salary", required=True, minimum=0.0),
@@ -568,8 +568,7 @@ def _scorecards(
     settings: Settings,
     budget_title: str,
 ) -> Scorecards:
-    if not reader.require():
-        reader.n = 0
+    reader.require()
     n = reader.n
     employee_ids = reader.ids("employee_id", required=True)
     kpi_ids = reader.ids("kpi_id", required=True)
@@ -583,7 +582,7 @@ def _scorecards(
     pairs: dict[tuple[str, str], int] = {}
     for i in range(n):
         e_id, k_id = employee_ids[i], kpi_ids[i]
-        if e_id is not None:
+        if e_id is not None and employees.index:
             if e_id in employees.index:
                 employee[i] = employees.index[e_id]
             else:
@@ -593,7 +592,7 @@ def _scorecards(
                     f"unknown employee '{e_id}' (not on the Employees sheet)"
                     + did_you_mean(e_id, employees.index),
                 )
-        if k_id is not None:
+        if k_id is not None and kpis.index:
             if k_id in kpis.index:
                 kpi[i] = kpis.index[k_id]
             else:
@@ -672,7 +671,7 @@ def _scorecards(
             )
     effective = _weights(reader, employee, weights, employees, settings)
     return Scorecards(
-        rows=list(reader.table.rows) if n and reader.table else [],
+        rows=list(reader.table.rows) if reader.table else [],
         employee=employee,
         kpi=kpi,
         weight=effective,
@@ -763,6 +762,9 @@ def validate(book: RawBook) -> ValidatedBook:
     score_reader = reader(schema.SCORECARDS)
     scorecards = _scorecards(score_reader, kpis, employees, budget, settings, titles[schema.BUDGET.key])
 
+    for r, what in ((kpi_reader, "KPIs"), (employee_reader, "employees"), (score_reader, "scorecard rows"), (tier_reader, "tiers")):
+        if r.table is not None and r.table.column_index and r.n == 0:
+            problems.error(r.title, "A2", f"the {r.title} sheet has no {what}: fill in at least one row below the header")
     _check_settings(settings_reader, settings)
     _check_employee_links(employee_reader, employees, scorecards, tiers, pools, settings)
     _check_pools(pool_reader, pools, pool_index, employees, settings)
@@ -861,6 +863,8 @@ def _check_pools(
         )
         return
     departments = set(employees.department)
+    if not departments:
+        return  # the Employees sheet is unusable, which is reported already
     for department, i in pool_index.items():
         if department not in departments:
             reader.warning(

@@ -227,3 +227,28 @@ def test_console_script_runs_in_a_fresh_process(bad_book: Path) -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "Scorecards!E2" in done.stderr
+
+
+def test_in_memory_tables_and_the_reference_engine_give_the_same_numbers() -> None:
+    import pandas as pd
+
+    import kpi_xl
+
+    frames = {name: pd.DataFrame(rows[1:], columns=rows[0]) for name, rows in SMOKE_SHEETS.items()}
+    fast = kpi_xl.score_tables(frames)
+    slow = kpi_xl.score_tables(frames, engine="reference")
+    assert fast.ok and slow.ok
+    assert fast.payouts["payout"].tolist() == [7894.74, 2105.26, 0.0]
+    pd.testing.assert_frame_equal(fast.payouts, slow.payouts)
+    pd.testing.assert_frame_equal(fast.results, slow.results)
+
+
+def test_a_sheet_missing_a_column_is_reported_once(tmp_path: Path) -> None:
+    import kpi_xl
+
+    sheets = {k: [list(r) for r in v] for k, v in SMOKE_SHEETS.items()}
+    sheets["Employees"] = [row[:1] + row[2:] for row in sheets["Employees"]]  # no name column
+    outcome = kpi_xl.score_workbook(write_sheets(tmp_path / "noname.xlsx", sheets))
+    assert [str(p) for p in outcome.problems] == [
+        "error: Employees!A1: the column 'name' is missing from the header row (row 1)"
+    ]
