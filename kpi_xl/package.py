@@ -6,14 +6,16 @@ a formula that was saved without its computed value both as an empty cell.
 kpi_xl must name those cells instead of treating them as blank, so this module
 scans a sheet's XML for them - only when the part contains any formula or
 error at all - with defusedxml's streaming parser (no entity expansion, no
-external entities).
+external entities).  A first quick pass (``scan_sheet``) also measures how
+big the sheet claims to be, so that absurd sheets are refused up front.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
-from typing import IO
+from dataclasses import dataclass
 
 from defusedxml import ElementTree as SafeTree
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
@@ -51,26 +53,61 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _mentions_formula_or_error(handle: IO[bytes]) -> bool:
+# A row or cell start tag with its reference: <row r="12" ...>, <c r="XFD12" ...>
+REFERENCE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(row|c)\s[^>]{0,400}?\br="([A-Za-z]{0,3})(\d{1,12})"')
+ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
+@dataclass
+class SheetScan:
+    """What a quick pass over a sheet's XML found, before any value is parsed."""
+
+    rows: int = 0  # the largest row number (or row count) a value reader would allocate
+    columns: int = 0
+    formulas_or_errors: bool = False
+
+    @property
+    def cells(self) -> int:
+        return self.rows * max(self.columns, 1)
+
+
+def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetScan:
+    """Extent of a sheet as its cells claim it, and whether it has formulas or errors.
+
+    A value reader allocates the whole rectangle from A1 to the last cell, so
+    one cell at XFD1048576 costs 16 billion slots: this pass lets kpi_xl refuse
+    such a sheet before any allocation.
+    """
+    scan = SheetScan()
+    if part not in archive.namelist():
+        return scan
     tail = b""
-    while True:
-        chunk = handle.read(1 << 20)
-        if not chunk:
-            return False
-        window = tail + chunk
-        if b"<f" in window or b't="e"' in window:
-            return True
-        tail = window[-8:]
+    counted_rows = 0
+    with archive.open(part) as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                break
+            window = tail + chunk
+            for match in REFERENCE.finditer(window):
+                number = int(match.group(3))
+                scan.rows = max(scan.rows, number)
+                if match.group(1) == b"c" and match.group(2):
+                    scan.columns = max(scan.columns, column_index_from_string(match.group(2).decode().upper()))
+            counted_rows += len(ROW_START.findall(chunk))
+            if not scan.formulas_or_errors and (b"<f" in window or b't="e"' in window):
+                scan.formulas_or_errors = True
+            tail = window[-512:]
+    scan.rows = max(scan.rows, counted_rows)
+    return scan
 
 
 def odd_cells(archive: zipfile.ZipFile, part: str) -> dict[tuple[int, int], tuple[str, str]]:
     """(row, column) -> ("error", "#DIV/0!") or ("formula", "=A1*2") for cells
-    holding an error value or a formula without a computed value."""
+    holding an error value or a formula without a computed value.  Call it
+    only when scan_sheet found formulas or errors."""
     if part not in archive.namelist():
         return {}
-    with archive.open(part) as handle:
-        if not _mentions_formula_or_error(handle):
-            return {}
     found: dict[tuple[int, int], tuple[str, str]] = {}
     with archive.open(part) as handle:
         for _, element in SafeTree.iterparse(handle, events=("end",)):

@@ -30,7 +30,9 @@ from .schema import (
 # Guards against hostile or broken files (see docs/security.md).
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB of XML is far beyond any real scorecard
 MAX_COMPRESSION_RATIO = 200  # typical xlsx parts compress 5-20x
-MAX_ROWS = 1_048_576  # Excel's own limit
+MAX_ROWS = 1_048_576  # Excel's own limits
+MAX_COLUMNS = 16_384
+MAX_CELLS = 60_000_000  # the rectangle a value reader allocates, A1 to the last cell
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 EXCEL_ERRORS = frozenset(
     {
@@ -162,10 +164,22 @@ def check_readable(path: Path) -> None:
             for info in infos:
                 if info.flag_bits & 0x1:
                     raise WorkbookUnreadable(f"{name} has encrypted parts and cannot be read")
+                if info.filename.endswith((".xml", ".rels")) and _declares_entities(archive, info):
+                    raise WorkbookUnreadable(
+                        f"{name}: the part {info.filename} declares XML entities, which Excel "
+                        "never writes and attacks use: refused"
+                    )
     except zipfile.BadZipFile:
         raise WorkbookUnreadable(
             f"{name} is damaged (incomplete or not a valid .xlsx): open and re-save it in Excel"
         ) from None
+
+
+def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """A DOCTYPE or ENTITY declaration near the start of an XML part."""
+    with archive.open(info) as handle:
+        head = handle.read(64 * 1024)
+    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
 
 
 # ------------------------------------------------------------------ matching
@@ -274,7 +288,7 @@ def read_workbook(path: str | os.PathLike[str]) -> RawBook:
     """Read the input sheets of a workbook file.  Raises WorkbookUnreadable."""
     from python_calamine import CalamineWorkbook  # deferred: keeps `kpi-xl --help` fast
 
-    from .package import odd_cells, sheet_parts
+    from .package import odd_cells, scan_sheet, sheet_parts
 
     path = Path(path)
     check_readable(path)
@@ -290,14 +304,11 @@ def read_workbook(path: str | os.PathLike[str]) -> RawBook:
                 tables: dict[str, RawTable] = {}
                 for key, title in found.items():
                     spec = next(s for s in INPUT_SHEETS if s.key == key)
-                    sheet = workbook.get_sheet_by_name(title)
-                    if sheet.total_height > MAX_ROWS:
-                        raise WorkbookUnreadable(
-                            f"the sheet '{title}' claims {sheet.total_height:,} rows "
-                            f"(more than {MAX_ROWS:,}): refused"
-                        )
-                    odd = odd_cells(archive, parts[title]) if title in parts else {}
-                    rows = sheet.to_python(skip_empty_area=False)
+                    part = parts.get(title, "")
+                    scan = scan_sheet(archive, part)
+                    _refuse_absurd(path.name, title, scan)
+                    odd = odd_cells(archive, part) if scan.formulas_or_errors else {}
+                    rows = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
                     tables[key] = _table_from_rows(spec, title, rows, problems, odd)
             finally:
                 workbook.close()
@@ -309,6 +320,19 @@ def read_workbook(path: str | os.PathLike[str]) -> RawBook:
             "open and re-save it in Excel"
         ) from None
     return RawBook(tables, titles, detect_language(found), problems)
+
+
+def _refuse_absurd(name: str, title: str, scan: Any) -> None:
+    if scan.rows > MAX_ROWS or scan.columns > MAX_COLUMNS:
+        raise WorkbookUnreadable(
+            f"{name}: the sheet '{title}' has a cell beyond Excel's last row or column "
+            f"(row {scan.rows:,}, column {scan.columns:,}): refused"
+        )
+    if scan.cells > MAX_CELLS:
+        raise WorkbookUnreadable(
+            f"{name}: the sheet '{title}' spans {scan.rows:,} rows × {scan.columns:,} columns, "
+            f"more than kpi-xl reads ({MAX_CELLS:,} cells): delete the unused rows and columns"
+        )
 
 
 def _reason(exc: Exception) -> str:
