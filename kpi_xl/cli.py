@@ -124,31 +124,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     from .api import score_workbook
-    from .writing import OutputRefused, write_in_place, write_workbook
+    from .writing import OutputRefused, excel_lock_file, write_in_place, write_workbook
 
     source: Path = args.input
     if args.output is not None and args.output.resolve() == source.resolve():
         _say("kpi-xl: -o names the input itself; use --in-place to write into it")
         return EXIT_USAGE
+    destination = args.output or source.with_name(f"{source.stem}.scored{_suffix(source)}")
+    if not destination.parent.exists():
+        _say(f"kpi-xl: the folder {destination.parent} does not exist")
+        return EXIT_USAGE
+    lock = excel_lock_file(destination)
+    if lock is not None and not args.in_place:
+        _say(f"kpi-xl: {destination.name} is open in Excel ({lock.name} exists): close it there first")
+        return EXIT_USAGE
     outcome = score_workbook(source, engine=args.engine)
     _print_problems(outcome.problems)
-    default_output = source.with_name(f"{source.stem}.scored{_suffix(source)}")
     if args.in_place and outcome.ok:
         try:
             written, backup = write_in_place(outcome, source)
-            note = f" (backup: {backup.name})"
         except OutputRefused as refused:
-            if "open in Excel" in str(refused):
-                _say(f"kpi-xl: {refused}")
-                return EXIT_USAGE
-            written = write_workbook(outcome, source, default_output)
-            note = f" instead: {refused}"
+            _say(f"kpi-xl: {refused}")
+            return EXIT_USAGE
+        note = f" (backup: {backup.name})"
     else:
-        destination = args.output or default_output
-        if args.in_place:
-            note = f" (the input is left unchanged because it has errors)"
-        else:
-            note = ""
+        note = " (the input is left unchanged because it has errors)" if args.in_place else ""
         written = write_workbook(outcome, source, destination)
     if not outcome.ok:
         _say(
@@ -227,7 +227,10 @@ def _print_problems(problems) -> None:
     for problem in problems[:PRINTED_PROBLEMS]:
         _say(str(problem))
     if len(problems) > PRINTED_PROBLEMS:
-        _say(f"... and {len(problems) - PRINTED_PROBLEMS} more: see the Problems sheet")
+        _say(
+            f"... and {len(problems) - PRINTED_PROBLEMS} more "
+            "(kpi-xl score lists them all on the Problems sheet)"
+        )
 
 
 def _print_summary(outcome) -> None:

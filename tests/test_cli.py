@@ -252,3 +252,14 @@ def test_a_sheet_missing_a_column_is_reported_once(tmp_path: Path) -> None:
     assert [str(p) for p in outcome.problems] == [
         "error: Employees!A1: the column 'name' is missing from the header row (row 1)"
     ]
+
+
+def test_output_folder_must_exist_and_output_must_not_be_open(smoke_book: Path, capsys) -> None:
+    assert main(["score", str(smoke_book), "-o", str(smoke_book.parent / "missing" / "out.xlsx")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    target = smoke_book.with_name("busy.xlsx")
+    target.write_bytes(b"old")
+    smoke_book.with_name("~$busy.xlsx").write_bytes(b"owner")
+    assert main(["score", str(smoke_book), "-o", str(target)]) == 2
+    assert "open in Excel" in capsys.readouterr().err
+    assert target.read_bytes() == b"old"
