@@ -7,8 +7,6 @@ explains its number in words.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -20,11 +18,73 @@ from .validation import ValidatedBook
 from .values import percent, plain
 
 
+# Sentences of the notes, in English and Chinese; {} fields are filled in.
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "attainment": "attainment {a}",
+        "lower": " (lower is better: target {t} / actual {x})",
+        "score": " → score {s} ({how})",
+        "below_threshold": "below threshold {thr}",
+        "at_stretch": "at or above stretch {st}: top score",
+        "rising": "linear, threshold {thr} → target 100%",
+        "above_target": "linear, target 100% → stretch {st}",
+        "met": "target met",
+        "not_met": "target not met",
+        "curve": "linear on curve '{c}'",
+        "step": "step curve '{c}'",
+        "direct": "assessed score {x}",
+        "clipped": ", kept within 0–{ss} → score {s}",
+        "direct_tail": " (direct)",
+        "gate_failed_row": "; gate failed: {k} {detail}",
+        "gate_passed_row": "; gate passed",
+        "budget": "; budget line {line}",
+        "sep": "; ",
+        "total": "total score {t}",
+        "below_tiers": "below the lowest tier → {tier}",
+        "tier": "tier '{tier}' (from {min}) → {how}multiplier {m}",
+        "interpolated": "interpolated ",
+        "gate_failed": "gate failed: {details} → no bonus",
+        "not_eligible": "not eligible → no bonus",
+        "company": "company multiplier {m}",
+        "prorated": "prorated {d}/{p} days",
+        "pool": "pool {dept}: factor {f}",
+    },
+    "zh": {
+        "attainment": "达成率 {a}",
+        "lower": "（反向指标：目标 {t} / 实际 {x}）",
+        "score": " → 得分 {s}（{how}）",
+        "below_threshold": "低于门槛值 {thr}",
+        "at_stretch": "达到挑战值 {st}：最高分",
+        "rising": "线性：门槛值 {thr} → 目标 100%",
+        "above_target": "线性：目标 100% → 挑战值 {st}",
+        "met": "达标",
+        "not_met": "未达标",
+        "curve": "按评分曲线 '{c}' 插值",
+        "step": "阶梯曲线 '{c}'",
+        "direct": "直接评分 {x}",
+        "clipped": "，限定在 0–{ss} → 得分 {s}",
+        "direct_tail": "",
+        "gate_failed_row": "；否决项未通过：{k} {detail}",
+        "gate_passed_row": "；否决项通过",
+        "budget": "；预算科目 {line}",
+        "sep": "；",
+        "total": "总分 {t}",
+        "below_tiers": "低于最低档 → {tier}",
+        "tier": "档位 '{tier}'（{min} 分起）→ {how}系数 {m}",
+        "interpolated": "插值",
+        "gate_failed": "否决项未通过：{details} → 无奖金",
+        "not_eligible": "不参与奖金 → 无奖金",
+        "company": "公司系数 {m}",
+        "prorated": "按天折算 {d}/{p} 天",
+        "pool": "奖金池 {dept}：系数 {f}",
+    },
+}
+
+
 def results_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFrame:
     kpis, employees = book.kpis, book.employees
-    notes = [
-        _row_note(book, plan, scores, i) for i in range(len(plan.row_kpi))
-    ]
+    words = PHRASES[book.language]
+    notes = [_row_note(book, plan, scores, i, words) for i in range(len(plan.row_kpi))]
     return pd.DataFrame(
         {
             "employee_id": [employees.ids[e] for e in plan.row_employee],
@@ -40,7 +100,7 @@ def results_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFra
     )
 
 
-def _row_note(book: ValidatedBook, plan: Plan, scores: Scores, i: int) -> str:
+def _row_note(book: ValidatedBook, plan: Plan, scores: Scores, i: int, words: dict[str, str]) -> str:
     k = int(plan.row_kpi[i])
     method = int(plan.kpi_method[k])
     a = float(scores.attainment[i])
@@ -48,47 +108,46 @@ def _row_note(book: ValidatedBook, plan: Plan, scores: Scores, i: int) -> str:
     kpis = book.kpis
     if method == METHOD_DIRECT:
         raw = float(plan.actual[i])
-        text = f"assessed score {plain(raw)}"
+        text = words["direct"].format(x=plain(raw))
         if s != raw:
-            text += f", kept within 0–{plain(plan.kpi_stretch_score[k])} → score {plain(s)}"
-        text += " (direct)"
+            text += words["clipped"].format(ss=plain(plan.kpi_stretch_score[k]), s=plain(s))
+        text += words["direct_tail"]
     else:
-        text = f"attainment {percent(a)}"
+        text = words["attainment"].format(a=percent(a))
         if plan.kpi_lower[k]:
-            text += f" (lower is better: target {plain(plan.target[i])} / actual {plain(plan.actual[i])})"
-        text += f" → score {plain(s)} ({_how(plan, k, a, s, kpis.curve[k])})"
+            text += words["lower"].format(t=plain(plan.target[i]), x=plain(plan.actual[i]))
+        text += words["score"].format(s=plain(s), how=_how(plan, k, a, s, kpis.curve[k], words))
     if plan.kpi_gate[k]:
         if scores.row_gate_failed[i]:
-            text += f"; gate failed: {kpis.ids[k]} {_gate_text(plan, k, a, s)}"
+            text += words["gate_failed_row"].format(k=kpis.ids[k], detail=_gate_text(plan, k, a, s))
         else:
-            text += "; gate passed"
+            text += words["gate_passed_row"]
     line = kpis.budget_line[k]
     if line is not None:
-        text += f"; budget line {line}"
+        text += words["budget"].format(line=line)
     return text
 
 
-def _how(plan: Plan, k: int, a: float, s: float, curve: str | None) -> str:
+def _how(plan: Plan, k: int, a: float, s: float, curve: str | None, words: dict[str, str]) -> str:
     method = int(plan.kpi_method[k])
     if method == METHOD_LINEAR:
         threshold, stretch = float(plan.kpi_threshold[k]), float(plan.kpi_stretch[k])
         if s == 0.0 and a < threshold:
-            return f"below threshold {percent(threshold, 0)}"
+            return words["below_threshold"].format(thr=percent(threshold, 0))
         if a >= stretch:
-            return f"at or above stretch {percent(stretch, 0)}: top score"
+            return words["at_stretch"].format(st=percent(stretch, 0))
         if a < 1.0:
-            return f"linear, threshold {percent(threshold, 0)} → target 100%"
-        return f"linear, target 100% → stretch {percent(stretch, 0)}"
+            return words["rising"].format(thr=percent(threshold, 0))
+        return words["above_target"].format(st=percent(stretch, 0))
     if method == METHOD_BINARY:
-        return "target met" if s > 0 else "target not met"
-    kind = "linear on curve" if method == METHOD_LINEAR_CURVE else "step curve"
-    return f"{kind} '{curve}'"
+        return words["met"] if s > 0 else words["not_met"]
+    return words["curve" if method == METHOD_LINEAR_CURVE else "step"].format(c=curve)
 
 
 def _gate_text(plan: Plan, k: int, a: float, s: float) -> str:
     method = int(plan.kpi_method[k])
     if method == METHOD_DIRECT:
-        return f"score {plain(s)} < {plain(plan.kpi_threshold_score[k])}"
+        return f"{plain(s)} < {plain(plan.kpi_threshold_score[k])}"
     if method == METHOD_LINEAR:
         at = float(plan.kpi_threshold[k])
     elif method == METHOD_BINARY:
@@ -101,6 +160,7 @@ def _gate_text(plan: Plan, k: int, a: float, s: float) -> str:
 def payouts_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFrame:
     employees = book.employees
     language = book.language
+    words = PHRASES[language]
     failing: dict[int, list[int]] = {}
     for i in np.flatnonzero(scores.row_gate_failed):
         failing.setdefault(int(plan.row_employee[i]), []).append(int(i))
@@ -115,7 +175,7 @@ def payouts_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFra
             gates.append(f"{schema.word('failed', language)}: {names}")
         else:
             gates.append(schema.word("passed", language))
-        notes.append(_payout_note(book, plan, scores, e, tier, failed_rows))
+        notes.append(_payout_note(book, plan, scores, e, tier, failed_rows, words))
     return pd.DataFrame(
         {
             "employee_id": employees.ids,
@@ -135,36 +195,42 @@ def payouts_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFra
 
 
 def _payout_note(
-    book: ValidatedBook, plan: Plan, scores: Scores, e: int, tier: str, failed_rows: list[int]
+    book: ValidatedBook,
+    plan: Plan,
+    scores: Scores,
+    e: int,
+    tier: str,
+    failed_rows: list[int],
+    words: dict[str, str],
 ) -> str:
-    parts = [f"total score {plain(scores.total[e])}"]
+    parts = [words["total"].format(t=plain(scores.total[e]))]
     multiplier = float(scores.multiplier[e])
     if scores.tier_row[e] < 0:
-        parts.append(f"below the lowest tier → {tier}")
+        parts.append(words["below_tiers"].format(tier=tier))
     else:
         row = int(scores.tier_row[e])
-        how = "interpolated " if plan.tier_mode == TIER_LINEAR else ""
+        how = words["interpolated"] if plan.tier_mode == TIER_LINEAR else ""
         parts.append(
-            f"tier '{tier}' (from {plain(plan.tier_min[row])}) → {how}multiplier {plain(multiplier)}"
+            words["tier"].format(tier=tier, min=plain(plan.tier_min[row]), how=how, m=plain(multiplier))
         )
     if failed_rows:
-        details = "; ".join(
+        details = words["sep"].join(
             f"{book.kpis.ids[int(plan.row_kpi[i])]} "
             f"{_gate_text(plan, int(plan.row_kpi[i]), float(scores.attainment[i]), float(scores.score[i]))}"
             for i in failed_rows
         )
-        parts.append(f"gate failed: {details} → no bonus")
+        parts.append(words["gate_failed"].format(details=details))
     if not plan.eligible[e]:
-        parts.append("not eligible → no bonus")
+        parts.append(words["not_eligible"])
     if plan.company_multiplier != 1.0:
-        parts.append(f"company multiplier {plain(plan.company_multiplier)}")
+        parts.append(words["company"].format(m=plain(plan.company_multiplier)))
     if plan.employed_days[e] >= 0 and plan.employed_days[e] != plan.period_days:
-        parts.append(f"prorated {plan.employed_days[e]}/{plan.period_days} days")
+        parts.append(words["prorated"].format(d=plan.employed_days[e], p=plan.period_days))
     d = int(plan.employee_department[e])
     factor = float(scores.department_factor[d])
     if plan.pool_mode != POOL_NONE and factor != 1.0:
-        parts.append(f"pool {plan.department_names[d]}: factor {factor:.4f}")
-    return "; ".join(parts)
+        parts.append(words["pool"].format(dept=plan.department_names[d], f=f"{factor:.4f}"))
+    return words["sep"].join(parts)
 
 
 def departments_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFrame:
@@ -200,7 +266,3 @@ def problems_table(problems, language: str) -> pd.DataFrame:
             "message": [p.message for p in problems],
         }
     )
-
-
-def _finite(x: float) -> bool:
-    return not (math.isnan(x) or math.isinf(x))
