@@ -60,7 +60,8 @@ def score_book(raw: RawBook, *, check_only: bool = False, engine: str | None = N
     from .validation import validate
 
     book = validate(raw)
-    outcome = Outcome(raw.language, list(book.problems), sheet_titles=list(raw.sheet_titles))
+    problems = sorted(book.problems, key=_reading_order(raw.sheet_titles))
+    outcome = Outcome(raw.language, problems, sheet_titles=list(raw.sheet_titles))
     if check_only or book.problems.has_errors:
         return outcome
     from .assembling import departments_table, payouts_table, results_table
@@ -73,6 +74,23 @@ def score_book(raw: RawBook, *, check_only: bool = False, engine: str | None = N
     outcome.payouts = payouts_table(book, plan, scores)
     outcome.departments = departments_table(book, plan, scores)
     return outcome
+
+
+def _reading_order(titles: list[str]):
+    """Sort key: problems top to bottom, sheet by sheet as the workbook orders them."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    position = {title: i for i, title in enumerate(titles)}
+
+    def key(problem: Problem) -> tuple[int, int, int]:
+        try:
+            letters, row = coordinate_from_string(problem.cell)
+            column = column_index_from_string(letters)
+        except ValueError:
+            row, column = 0, 0
+        return position.get(problem.sheet, -1), row, column
+
+    return key
 
 
 def score_workbook(path: str | os.PathLike[str], *, engine: str | None = None) -> Outcome:
