@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - exercised only without numba (e.g. Pyo
     njit = None
 
 TOLERANCE = 1e-12
+SMALLEST_EXACT = 1e-8  # money rounding is exact from here up to 1e15 (see _fifteen_digits)
 
 METHOD_LINEAR = 0
 METHOD_LINEAR_CURVE = 1
@@ -282,6 +283,8 @@ def _round_units(x, digits, floor_mode):
     (or toward zero with floor_mode), on the 15-significant-digit decimal value."""
     if x == 0.0 or not math.isfinite(x):
         return 0.0, 0.0
+    if abs(x) < SMALLEST_EXACT:  # far below a unit at any supported rounding
+        return 0.0, abs(x) * 10.0**digits
     sign = 1.0 if x > 0 else -1.0
     mantissa, e = _fifteen_digits(abs(x))
     k = e - 14 + digits
@@ -312,6 +315,9 @@ def excel_round(values, digits):
         x = values[i]
         if x == 0.0 or not math.isfinite(x):
             out[i] = x
+            continue
+        if abs(x) < SMALLEST_EXACT:
+            out[i] = 0.0 if x > 0 else -0.0
             continue
         mantissa, e = _fifteen_digits(abs(x))
         if e - 14 + digits >= 0:  # already no more decimals than asked: the shown value
