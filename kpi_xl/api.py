@@ -83,12 +83,10 @@ def _reading_order(titles: list[str]):
     position = {title: i for i, title in enumerate(titles)}
 
     def key(problem: Problem) -> tuple[int, int, int]:
-        try:
-            letters, row = coordinate_from_string(problem.cell)
-            column = column_index_from_string(letters)
-        except ValueError:
-            row, column = 0, 0
-        return position.get(problem.sheet, -1), row, column
+        if not problem.cell:
+            return position.get(problem.sheet, -1), 0, 0
+        letters, row = coordinate_from_string(problem.cell)
+        return position.get(problem.sheet, -1), row, column_index_from_string(letters)
 
     return key
 
