@@ -46,7 +46,7 @@ FORMATS: dict[str, str] = {
     "eligible_headcount": "0",
 }
 FORMULA_STARTS = ("=", "+", "-", "@")
-WIDTHS: dict[str, int] = {"note": 70, "message": 90, "name": 22, "department": 18, "gate": 18}
+WIDTHS: dict[str, int] = {"note": 80, "message": 100}  # the widest a column may grow
 
 
 class OutputRefused(Exception):
@@ -173,7 +173,7 @@ def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, languag
     columns = [c.key for c in spec.columns]
     rows = len(frame) + 1
     for position, key in enumerate(columns, start=1):
-        width = WIDTHS.get(key, max(10, min(40, len(spec.column(key).label(language)) + 4)))
+        width = _column_width(spec.column(key).label(language), frame[key], WIDTHS.get(key, 40))
         sheet.column_dimensions[get_column_letter(position)].width = width
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
@@ -222,6 +222,18 @@ def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, languag
             else:
                 row.append(value)
         sheet.append(row)
+
+
+def _column_width(header: str, values: pd.Series, widest: int) -> int:
+    """Wide enough for the header and the text of the first rows, within bounds."""
+    sample = values.iloc[:2000]
+    longest = len(header) + 3  # room for the filter button
+    if len(sample) and not pd.api.types.is_numeric_dtype(sample):
+        longest = max(longest, int(sample.astype(str).str.len().max()) + 2)
+    elif len(sample):
+        longest = max(longest, 12)
+    wide_characters = any(ord(ch) > 0x2E80 for ch in header)  # CJK headers need twice the room
+    return int(min(widest, max(8, longest * (2 if wide_characters else 1))))
 
 
 def _conditional_formats(sheet: Any, spec: schema.SheetSpec, columns: list[str], rows: int, language: str) -> None:
