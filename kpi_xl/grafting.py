@@ -85,6 +85,21 @@ def resolve(base_part: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
 
 
+def child(root: etree._Element, tag: str, before: tuple[str, ...] = ()) -> etree._Element:
+    """root's child element ``tag``, created (before the first of ``before``
+    that exists, as the schema orders elements) when it is missing."""
+    found = root.find(q(tag))
+    if found is not None:
+        return found
+    found = etree.Element(q(tag))
+    anchor = next((a for a in (root.find(q(name)) for name in before) if a is not None), None)
+    if anchor is not None:
+        anchor.addprevious(found)
+    else:
+        root.append(found)
+    return found
+
+
 # ------------------------------------------------------------------ styles
 
 
@@ -95,23 +110,8 @@ class StyleMerger:
         self.target = target
         self.scratch = scratch
 
-    def _list(self, root: etree._Element, tag: str, before: tuple[str, ...] = ()) -> etree._Element:
-        found = root.find(q(tag))
-        if found is None:
-            found = etree.Element(q(tag))
-            anchor = None
-            for name in before:
-                anchor = root.find(q(name))
-                if anchor is not None:
-                    break
-            if anchor is not None:
-                anchor.addprevious(found)
-            else:
-                root.append(found)
-        return found
-
     def _append_unique(self, tag: str, element: etree._Element, before: tuple[str, ...]) -> int:
-        holder = self._list(self.target, tag, before)
+        holder = child(self.target, tag, before)
         wanted = etree.tostring(element)
         for index, existing in enumerate(holder):
             if etree.tostring(existing) == wanted:
@@ -126,7 +126,7 @@ class StyleMerger:
         fonts = self._items("fonts", ("fills", "borders", "cellStyleXfs", "cellXfs"), keep_first=1)
         fills = self._items("fills", ("borders", "cellStyleXfs", "cellXfs"), keep_first=2)
         borders = self._items("borders", ("cellStyleXfs", "cellXfs"), keep_first=1)
-        xfs = self._list(self.target, "cellXfs", ("cellStyles", "dxfs", "tableStyles"))
+        xfs = child(self.target, "cellXfs", ("cellStyles", "dxfs", "tableStyles"))
         if len(xfs) == 0:  # a cellXfs list must start with the default format
             xfs.append(etree.Element(q("xf"), numFmtId="0", fontId="0", fillId="0", borderId="0", xfId="0"))
         xf_map: dict[int, int] = {0: 0}
@@ -146,7 +146,7 @@ class StyleMerger:
         dxf_map: dict[int, int] = {}
         scratch_dxfs = self.scratch.find(q("dxfs"))
         if scratch_dxfs is not None and len(scratch_dxfs):
-            dxfs = self._list(self.target, "dxfs", ("tableStyles", "colors", "extLst"))
+            dxfs = child(self.target, "dxfs", ("tableStyles", "colors", "extLst"))
             for index, dxf in enumerate(scratch_dxfs):
                 dxfs.append(_copy(dxf))
                 dxf_map[index] = len(dxfs) - 1
@@ -167,7 +167,7 @@ class StyleMerger:
         source = self.scratch.find(q("numFmts"))
         if source is None:
             return mapping
-        holder = self._list(self.target, "numFmts", ("fonts",))
+        holder = child(self.target, "numFmts", ("fonts",))
         existing = {nf.get("formatCode"): int(nf.get("numFmtId", "0")) for nf in holder}
         next_id = max([163, *existing.values()]) + 1
         for number_format in source:
@@ -377,18 +377,7 @@ def _copy_defined_names(scratch: Package, workbook: etree._Element, scratch_inde
     for name in names:
         if name.get("localSheetId") != str(scratch_index):
             continue
-        target = workbook.find(q("definedNames"))
-        if target is None:
-            target = etree.Element(q("definedNames"))
-            anchor = None
-            for tag in ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "extLst"):
-                anchor = workbook.find(q(tag))
-                if anchor is not None:
-                    break
-            if anchor is not None:
-                anchor.addprevious(target)
-            else:
-                workbook.append(target)
+        target = child(workbook, "definedNames", ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "extLst"))
         copy = _copy(name)
         copy.set("localSheetId", str(new_index))
         target.append(copy)
