@@ -65,7 +65,6 @@ class Plan:
     rounding: int
     # names, for assembling results
     department_names: list[str]
-    tier_table_names: list[str]
     tier_labels: list[str]
 
     @property
@@ -157,7 +156,6 @@ def compile_plan(book: ValidatedBook) -> Plan:
         company_multiplier=float(settings.company_multiplier),
         rounding=int(settings.rounding),
         department_names=department_names,
-        tier_table_names=tier_names,
         tier_labels=[r.label for r in tier_rows],
     )
 

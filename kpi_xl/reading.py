@@ -104,9 +104,6 @@ class RawTable:
             return "A1"
         return a1(column, self.rows[record])
 
-    def header_cell(self) -> str:
-        return "A1"
-
 
 @dataclass
 class RawBook:

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -874,5 +874,3 @@ def _check_pools(
                 + did_you_mean(department, departments),
             )
 
-
-ValidateFn = Callable[[RawBook], ValidatedBook]

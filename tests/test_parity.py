@@ -219,7 +219,7 @@ def plans(draw):
         pool_mode=draw(st.integers(0, 2)),
         company_multiplier=draw(st.sampled_from([1.0, 0.9, 1.05, 1.2])),
         rounding=draw(st.sampled_from([0, 2])),
-        department_names=[f"D{i}" for i in range(d)], tier_table_names=[], tier_labels=[],
+        department_names=[f"D{i}" for i in range(d)], tier_labels=[],
     )
 
 
