@@ -116,7 +116,12 @@ def odd_cells(archive: zipfile.ZipFile, part: str) -> dict[tuple[int, int], tupl
                 value = element.find(V_TAG)
                 formula = element.find(F_TAG)
                 reference = element.get("r")
-                if reference and (kind == "e" or (formula is not None and value is None)):
+                # a formula's value is missing when there is no <v>, or an empty one that is not
+                # an empty text result (t="str"): openpyxl, for one, writes <f>..</f><v></v>
+                uncached = formula is not None and (
+                    value is None or (not (value.text or "").strip() and kind not in ("str", "inlineStr"))
+                )
+                if reference and (kind == "e" or uncached):
                     letters, row = coordinate_from_string(reference)
                     key = (row, column_index_from_string(letters))
                     if kind == "e":
