@@ -222,7 +222,7 @@ def pool_factors(employee_department, payout_before, department_pool, pool_mode,
         if pool_mode == 1:
             if total[d] > pool:
                 factor[d] = pool / total[d]
-        elif total[d] > 0.0:
+        elif total[d] >= SMALLEST_EXACT:  # a total below that is nothing to scale
             factor[d] = pool / total[d]
     return total, factor
 

@@ -19,6 +19,7 @@ from .kernels import (
     METHOD_LINEAR,
     METHOD_LINEAR_CURVE,
     METHOD_STEP,
+    SMALLEST_EXACT,
     TOLERANCE,
 )
 
@@ -161,7 +162,7 @@ def pool_factors(employee_department, payout_before, department_pool, pool_mode,
     if pool_mode == 1:
         factor = np.where(has_pool & (total > department_pool), ratio, 1.0)
     else:
-        factor = np.where(has_pool & (total > 0.0), ratio, 1.0)
+        factor = np.where(has_pool & (total >= SMALLEST_EXACT), ratio, 1.0)
     return total, factor
 
 
