@@ -101,3 +101,43 @@ def test_errors_replace_old_results_with_problems(tmp_path: Path) -> None:
     assert "Results" not in book.sheetnames and "Problems" in book.sheetnames
     assert book.active.title == "Problems"
     assert book["Problems"]["C2"].value == "Scorecards!E2"
+
+
+PIVOT_PARTS = {
+    "xl/pivotCache/pivotCacheDefinition1.xml": b'<?xml version="1.0" encoding="UTF-8"?><pivotCacheDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" recordCount="2"><cacheSource type="worksheet"><worksheetSource ref="A1:B3" sheet="Report"/></cacheSource><cacheFields count="2"><cacheField name="dept" numFmtId="0"><sharedItems/></cacheField><cacheField name="budget" numFmtId="0"><sharedItems containsNumber="1"/></cacheField></cacheFields></pivotCacheDefinition>',
+    "xl/pivotTables/pivotTable1.xml": b'<?xml version="1.0" encoding="UTF-8"?><pivotTableDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" name="PivotTable1" cacheId="1" dataCaption="Values"><location ref="F2:G4" firstHeaderRow="1" firstDataRow="1" firstDataCol="1"/><pivotFields count="2"><pivotField axis="axisRow" showAll="0"/><pivotField dataField="1" showAll="0"/></pivotFields></pivotTableDefinition>',
+}
+
+
+def test_pictures_and_pivot_parts_survive(tmp_path: Path) -> None:
+    from openpyxl.drawing.image import Image
+    from PIL import Image as Picture
+
+    source = rich_workbook(tmp_path / "pics.xlsx")
+    Picture.new("RGB", (4, 4), "red").save(tmp_path / "logo.png")
+    book = openpyxl.load_workbook(source)
+    book["Report"].add_image(Image(str(tmp_path / "logo.png")), "H2")
+    book.save(source)
+    # A pivot table's parts, referenced the way Excel references them (openpyxl cannot make one).
+    with_pivot = tmp_path / "pivot.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(with_pivot, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/pivotTables/pivotTable1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.pivotTable+xml"/><Override PartName="/xl/pivotCache/pivotCacheDefinition1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml"/></Types>')
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdPc1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/pivotCacheDefinition" Target="pivotCache/pivotCacheDefinition1.xml"/></Relationships>')
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"</workbook>", b'<pivotCaches><pivotCache xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" cacheId="1" r:id="rIdPc1"/></pivotCaches></workbook>')
+            zout.writestr(info, data)
+        for name, data in PIVOT_PARTS.items():
+            zout.writestr(name, data)
+    outcome = kpi_xl.score_workbook(with_pivot)
+    output = kpi_xl.write_workbook(outcome, with_pivot, tmp_path / "pivot.out.xlsx")
+    before, after = parts(with_pivot), parts(output)
+    assert any(n.startswith("xl/media/") for n in before)
+    for name in [n for n in before if n.startswith(("xl/media/", "xl/drawings/", "xl/pivot"))]:
+        assert after[name] == before[name], name
+    assert b'cacheId="1" r:id="rIdPc1"' in after["xl/workbook.xml"]
+    assert b"pivotCacheDefinition1.xml" in after["xl/_rels/workbook.xml.rels"]
+    assert b"pivotTable1.xml" in after["[Content_Types].xml"]
