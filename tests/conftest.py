@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import openpyxl
 import pytest
+
+from tests.workbook_factory import write_workbook
 
 # Three people, five KPIs, a cap pool that binds for Sales.
 #   Ann  REV 113/100 linear .8/1.2 -> 100 + .13/.2*50 = 132.5, x.5 = 66.25
@@ -55,14 +56,8 @@ SMOKE_SHEETS: dict[str, list[list]] = {
 
 
 def write_sheets(path: Path, sheets: dict[str, list[list]]) -> Path:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
+    """Write {sheet: rows} to path (see tests/workbook_factory.py for cell wrappers)."""
+    return write_workbook(path, sheets)
 
 
 def sha256(path: Path) -> str:
