@@ -104,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted: nothing was written")
         return EXIT_USAGE
+    except BrokenPipeError:  # `kpi-xl ... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
     except Exception as exc:  # never a traceback at a user
         if os.environ.get("KPI_XL_DEBUG"):
             raise
