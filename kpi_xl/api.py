@@ -15,13 +15,14 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .problems import ERROR, WARNING, Problem
-from .reading import RawBook, WorkbookUnreadable, read_tables, read_workbook
+from .reading import RawBook, WorkbookUnreadable, read_rows, read_tables, read_workbook
 
 __all__ = [
     "Outcome",
     "WorkbookUnreadable",
     "check_workbook",
     "score_book",
+    "score_sheets",
     "score_tables",
     "score_workbook",
 ]
@@ -104,3 +105,12 @@ def check_workbook(path: str | os.PathLike[str]) -> Outcome:
 def score_tables(tables: Mapping[str, Any], *, engine: str | None = None) -> Outcome:
     """Score in-memory tables: {sheet name: DataFrame}, names in English or Chinese."""
     return score_book(read_tables(tables), engine=engine)
+
+
+def score_sheets(sheets: Mapping[str, Any], *, check_only: bool = False, engine: str | None = None) -> Outcome:
+    """Score an open workbook's sheets: {sheet name: rows of values from A1}.
+
+    What the Excel buttons call: problems name the cells exactly as the user
+    sees them (``Scorecards!E7``).
+    """
+    return score_book(read_rows(sheets), check_only=check_only, engine=engine)

@@ -14,7 +14,7 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .problems import Problems, a1
 from .schema import (
@@ -361,4 +361,22 @@ def read_tables(tables: Mapping[str, Any]) -> RawBook:
         records = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
         rows = [list(frame.columns), *records]
         raw[key] = _table_from_rows(spec, title, rows, problems)
+    return RawBook(raw, titles, detect_language(found), problems)
+
+
+def read_rows(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> RawBook:
+    """Raw tables from each sheet's values from A1 (header in row 1), keyed by sheet name.
+
+    This is what Excel hands over for an open workbook (the Office.js client's
+    ``getUsedRange().values``, or an xlwings Book): cells are reported exactly
+    where they are on the sheet.  Error cells arrive as their text (``#DIV/0!``)
+    and dates as Excel serial numbers; both are understood.
+    """
+    problems = Problems()
+    titles = list(sheets)
+    found = match_sheets([t for t in titles if not is_output_sheet_name(t)], problems)
+    raw: dict[str, RawTable] = {}
+    for key, title in found.items():
+        spec = next(s for s in INPUT_SHEETS if s.key == key)
+        raw[key] = _table_from_rows(spec, title, sheets[title], problems)
     return RawBook(raw, titles, detect_language(found), problems)
