@@ -265,3 +265,46 @@ def test_scorecard_names_the_cell_of_a_problem_in_its_range():
     good = f.kpi_scorecard(sheets["Scorecards"][:2], sheets["KPIs"])
     assert good == [["employee_id", "kpi_id", "attainment", "score", "weighted_score", "total_score"],
                     ["1", "REV", 1.13, approx(132.5), approx(132.5), approx(132.5)]]
+
+
+def test_every_function_and_argument_is_documented():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "functions.md").read_text(encoding="utf-8")
+    for spec in f.FUNCTIONS.values():
+        assert f"## {spec.name}" in text and f"=KPI.{spec.office_name}(" in text
+        for p in spec.parameters:
+            assert f"| {p.name} | {p.description}" in text
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    actual=st.lists(finite, min_size=1, max_size=8),
+    target=st.floats(min_value=0.01, max_value=1e6),
+    threshold=st.sampled_from([0.0, 0.5, 0.8, 0.95, 1.0]),
+    stretch=st.sampled_from([1.0, 1.05, 1.2, 2.0]),
+    method=st.sampled_from(["linear", "binary", "direct", "step"]),
+    direction=st.sampled_from(["higher", "lower"]),
+)
+def test_functions_give_the_same_numbers_on_numba_and_on_the_reference_twin(
+    actual, target, threshold, stretch, method, direction
+):
+    """Where numba cannot run (xlwings Lite), the reference twin serves: same numbers."""
+    import os
+
+    curve = BAND if method == "step" else None
+    column = [[a] for a in actual]
+    answers = []
+    for engine in ("numba", "reference"):
+        os.environ["KPI_XL_ENGINE"] = engine
+        try:
+            score = f.kpi_score(column, target, method, threshold, stretch, curve, direction)
+            tier = f.kpi_tier([[s if isinstance(s, float) else 0.0] for s, in score], TIERS, "linear")
+            payout = f.kpi_payout(123456.78, 0.15, [[s if isinstance(s, float) else 0.0] for s, in score], TIERS)
+        finally:
+            os.environ.pop("KPI_XL_ENGINE", None)
+        answers.append((score, tier, payout))
+    assert answers[0] == answers[1]
