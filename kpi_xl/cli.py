@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine", choices=("numba", "reference"), default=None,
         help="scoring engine (default numba; reference is the plain-NumPy twin)",
     )
+    score.add_argument(
+        "--csv", type=Path, metavar="DIR",
+        help="also write each output sheet as DIR/NAME.csv (UTF-8, for payroll imports)",
+    )
     score.add_argument("-q", "--quiet", action="store_true", help="print problems only")
 
     check = commands.add_parser(
@@ -153,6 +157,12 @@ def _score(args: argparse.Namespace) -> int:
     else:
         note = " (the input is left unchanged because it has errors)" if args.in_place else ""
         written = write_workbook(outcome, source, destination)
+    if args.csv is not None:
+        from .exporting import write_csv
+
+        files = write_csv(outcome, args.csv)
+        if not args.quiet:
+            print(f"CSV: {', '.join(str(f) for f in files)}")
     if not outcome.ok:
         _say(
             f"{len(outcome.errors)} error(s), {len(outcome.warnings)} warning(s): not scored. "

@@ -60,3 +60,12 @@ def test_numbers_are_written_in_full():
     assert csv_cell(106.77083333333334) == "106.77083333333334"
     assert csv_cell(float("nan")) == ""
     assert csv_cell(3) == "3"
+
+
+def test_cli_writes_csv_beside_the_workbook(tmp_path):
+    from kpi_xl.cli import main
+
+    book = write_sheets(tmp_path / "smoke.xlsx", SMOKE_SHEETS)
+    assert main(["score", str(book), "--csv", str(tmp_path / "out"), "-q"]) == 0
+    rows = read(tmp_path / "out" / "Departments.csv")
+    assert rows[0][0] == "department" and {r[0] for r in rows[1:]} == {"Sales", "Ops"}
