@@ -91,6 +91,38 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output-dir", type=Path, default=Path("kpi-xl-demo"),
         help="folder for the demo files (default: ./kpi-xl-demo)",
     )
+    serve = commands.add_parser(
+        "serve", help="serve the Office.js add-in (Excel on the web, Windows, Mac)",
+        description="Serve the kpi_xl add-in: its task pane, ribbon buttons and custom functions, "
+        "for Excel on the web, Windows and Mac (docs/install-officejs.md). Every /api call needs "
+        "the access key (from KPI_XL_ACCESS_KEY, --access-key-file, or a new one printed at start), "
+        "except with --dev on this computer only.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--base-url", metavar="URL",
+        help="the https address users reach the server at, written into the manifest "
+        "(default: https://HOST:PORT with --certfile, else http://HOST:PORT)",
+    )
+    serve.add_argument("--certfile", type=Path, help="TLS certificate (PEM) for https; Office needs https")
+    serve.add_argument("--keyfile", type=Path, help="TLS private key (PEM) for the certificate")
+    serve.add_argument("--access-key-file", type=Path, metavar="FILE", help="read the access key from FILE")
+    serve.add_argument(
+        "--dev", action="store_true",
+        help="development mode: no access key; allowed on a loopback address only",
+    )
+    serve.add_argument(
+        "--allow-origin", action="append", default=[], metavar="ORIGIN",
+        help="allow cross-origin calls from ORIGIN (repeatable; none by default, Office needs none)",
+    )
+    serve.add_argument(
+        "--max-body-mb", type=int, default=64, metavar="MB", help="largest request accepted (default 64 MB)",
+    )
+    serve.add_argument(
+        "--max-busy", type=int, default=2, metavar="N",
+        help="workbooks scored at once; more wait, then get 'busy' (default 2)",
+    )
     return parser
 
 
@@ -226,7 +258,51 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"score": _score, "check": _check, "new": _new, "demo": _demo}
+def _serve(args: argparse.Namespace) -> int:
+    from .server import ServerConfig, is_loopback, new_access_key, run
+
+    if args.dev and not is_loopback(args.host):
+        _say("kpi-xl: --dev (no access key) is allowed on this computer only: use --host 127.0.0.1")
+        return EXIT_USAGE
+    if (args.certfile is None) != (args.keyfile is None):
+        _say("kpi-xl: give both --certfile and --keyfile for https")
+        return EXIT_USAGE
+    for path in (args.certfile, args.keyfile, args.access_key_file):
+        if path is not None and not path.is_file():
+            _say(f"kpi-xl: {path} does not exist")
+            return EXIT_USAGE
+    key = None
+    if not args.dev:
+        if args.access_key_file is not None:
+            key = args.access_key_file.read_text(encoding="utf-8").strip()
+        else:
+            key = os.environ.get("KPI_XL_ACCESS_KEY", "").strip() or None
+        if key is None:
+            key = new_access_key()
+            print(f"Access key for this run (enter it in the kpi_xl task pane): {key}")
+        elif len(key) < 16:
+            _say("kpi-xl: the access key must be at least 16 characters long")
+            return EXIT_USAGE
+    scheme = "https" if args.certfile else "http"
+    base_url = args.base_url or f"{scheme}://{args.host}:{args.port}"
+    config = ServerConfig(
+        access_key=key,
+        dev=args.dev,
+        base_url=base_url,
+        allow_origins=tuple(args.allow_origin),
+        max_body_bytes=args.max_body_mb * 1024 * 1024,
+        max_busy=max(1, args.max_busy),
+    )
+    print(f"Add-in manifest: {base_url}/manifest.xml  (Ctrl+C stops the server)")
+    run(
+        config, args.host, args.port,
+        certfile=str(args.certfile) if args.certfile else None,
+        keyfile=str(args.keyfile) if args.keyfile else None,
+    )
+    return EXIT_OK
+
+
+COMMANDS = {"score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve}
 
 
 # ------------------------------------------------------------------ output
