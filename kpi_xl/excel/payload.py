@@ -81,7 +81,8 @@ class PayloadBook:
         if height > 1:
             for column, number_format in sorted(number_formats.items()):
                 self.actions.append(_action("setNumberFormat", [number_format], position, 1, column, height - 1, 1))
-        self.actions.append(_action("freezePaneAtRange", [], position, 0, 0, 1, 1))
+        # freeze above and left of A2, as Excel's View > Freeze Panes with A2 selected: the header row
+        self.actions.append(_action("freezePaneAtRange", [], position, 1, 0, 1, 1))
         self.actions.append(_action("setAutofit", ["columns"], position, 0, 0, height, width))
 
     def activate(self, name: str) -> None:
