@@ -84,7 +84,7 @@ PHRASES: dict[str, dict[str, str]] = {
 def results_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFrame:
     kpis, employees = book.kpis, book.employees
     words = PHRASES[book.language]
-    notes = [_row_note(book, plan, scores, i, words) for i in range(len(plan.row_kpi))]
+    notes = _row_notes(book, plan, scores, words)
     return pd.DataFrame(
         {
             "employee_id": [employees.ids[e] for e in plan.row_employee],
@@ -100,48 +100,97 @@ def results_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFra
     )
 
 
-def _row_note(book: ValidatedBook, plan: Plan, scores: Scores, i: int, words: dict[str, str]) -> str:
-    k = int(plan.row_kpi[i])
-    method = int(plan.kpi_method[k])
-    a = float(scores.attainment[i])
-    s = float(scores.score[i])
+class _Memo(dict):
+    """plain() or percent() of each value, worked out once per distinct value."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, value: float) -> str:
+        text = self[value] = self.function(value)
+        return text
+
+
+def _row_notes(book: ValidatedBook, plan: Plan, scores: Scores, words: dict[str, str]) -> list[str]:
+    """Every scorecard row's note.  What depends only on the KPI (the scoring
+    rule in words, the gate threshold, the budget line) is worded once per
+    KPI, and each distinct number is formatted once: no per-row lookups into
+    NumPy arrays, which cost more than the sentence."""
     kpis = book.kpis
-    if method == METHOD_DIRECT:
-        raw = float(plan.actual[i])
-        text = words["direct"].format(x=plain(raw))
-        if s != raw:
-            text += words["clipped"].format(ss=plain(plan.kpi_stretch_score[k]), s=plain(s))
-        text += words["direct_tail"]
-    else:
-        text = words["attainment"].format(a=percent(a))
-        if plan.kpi_lower[k]:
-            text += words["lower"].format(t=plain(plan.target[i]), x=plain(plan.actual[i]))
-        text += words["score"].format(s=plain(s), how=_how(plan, k, a, s, kpis.curve[k], words))
-    if plan.kpi_gate[k]:
-        if scores.row_gate_failed[i]:
-            text += words["gate_failed_row"].format(k=kpis.ids[k], detail=_gate_text(plan, k, a, s))
+    n_kpis = len(kpis.ids)
+    method = plan.kpi_method.tolist()
+    lower = plan.kpi_lower.tolist()
+    gate = plan.kpi_gate.tolist()
+    threshold = plan.kpi_threshold.tolist()
+    stretch = plan.kpi_stretch.tolist()
+    shown = _Memo(plain)
+    # per KPI: the fixed parts of its sentences
+    below, at_stretch, rising, above, fixed_how, tail, gate_at = ([""] * n_kpis for _ in range(7))
+    for k in range(n_kpis):
+        if method[k] == METHOD_LINEAR:
+            below[k] = words["below_threshold"].format(thr=percent(threshold[k], 0))
+            at_stretch[k] = words["at_stretch"].format(st=percent(stretch[k], 0))
+            rising[k] = words["rising"].format(thr=percent(threshold[k], 0))
+            above[k] = words["above_target"].format(st=percent(stretch[k], 0))
+        elif method[k] not in (METHOD_BINARY, METHOD_DIRECT):
+            fixed_how[k] = words["curve" if method[k] == METHOD_LINEAR_CURVE else "step"].format(c=kpis.curve[k])
+        if method[k] == METHOD_DIRECT:
+            gate_at[k] = plain(plan.kpi_threshold_score[k])
+        elif method[k] == METHOD_LINEAR:
+            gate_at[k] = percent(threshold[k], 0)
+        elif method[k] == METHOD_BINARY:
+            gate_at[k] = percent(1.0, 0)
         else:
-            text += words["gate_passed_row"]
-    line = kpis.budget_line[k]
-    if line is not None:
-        text += words["budget"].format(line=line)
-    return text
-
-
-def _how(plan: Plan, k: int, a: float, s: float, curve: str | None, words: dict[str, str]) -> str:
-    method = int(plan.kpi_method[k])
-    if method == METHOD_LINEAR:
-        threshold, stretch = float(plan.kpi_threshold[k]), float(plan.kpi_stretch[k])
-        if s == 0.0 and a < threshold:
-            return words["below_threshold"].format(thr=percent(threshold, 0))
-        if a >= stretch:
-            return words["at_stretch"].format(st=percent(stretch, 0))
-        if a < 1.0:
-            return words["rising"].format(thr=percent(threshold, 0))
-        return words["above_target"].format(st=percent(stretch, 0))
-    if method == METHOD_BINARY:
-        return words["met"] if s > 0 else words["not_met"]
-    return words["curve" if method == METHOD_LINEAR_CURVE else "step"].format(c=curve)
+            gate_at[k] = percent(float(plan.curve_x[plan.curve_offsets[plan.kpi_curve[k]]]), 0)
+        line = kpis.budget_line[k]
+        tail[k] = words["budget"].format(line=line) if line is not None else ""
+    stretch_score = [plain(v) for v in plan.kpi_stretch_score.tolist()]
+    attainment_words, lower_words, score_words = words["attainment"], words["lower"], words["score"]
+    gate_failed_words, gate_passed = words["gate_failed_row"], words["gate_passed_row"]
+    direct_words, clipped_words, direct_tail = words["direct"], words["clipped"], words["direct_tail"]
+    met, not_met = words["met"], words["not_met"]
+    notes = []
+    for k, a, s, x, t, failed in zip(
+        plan.row_kpi.tolist(),
+        scores.attainment.tolist(),
+        scores.score.tolist(),
+        plan.actual.tolist(),
+        plan.target.tolist(),
+        scores.row_gate_failed.tolist(),
+    ):
+        how_method = method[k]
+        if how_method == METHOD_DIRECT:
+            text = direct_words.format(x=shown[x])
+            if s != x:
+                text += clipped_words.format(ss=stretch_score[k], s=shown[s])
+            text += direct_tail
+        else:
+            text = attainment_words.format(a=percent(a))
+            if lower[k]:
+                text += lower_words.format(t=shown[t], x=shown[x])
+            if how_method == METHOD_LINEAR:
+                if s == 0.0 and a < threshold[k]:
+                    how = below[k]
+                elif a >= stretch[k]:
+                    how = at_stretch[k]
+                elif a < 1.0:
+                    how = rising[k]
+                else:
+                    how = above[k]
+            elif how_method == METHOD_BINARY:
+                how = met if s > 0 else not_met
+            else:
+                how = fixed_how[k]
+            text += score_words.format(s=shown[s], how=how)
+        if gate[k]:
+            if failed:
+                detail = f"{shown[s]} < {gate_at[k]}" if how_method == METHOD_DIRECT else f"{percent(a)} < {gate_at[k]}"
+                text += gate_failed_words.format(k=kpis.ids[k], detail=detail)
+            else:
+                text += gate_passed
+        notes.append(text + tail[k])
+    return notes
 
 
 def _gate_text(plan: Plan, k: int, a: float, s: float) -> str:

@@ -12,19 +12,29 @@ copy of the user's package:
 - sheets kpi_xl wrote on an earlier run (``replace``) are removed first;
 - the scratch sheets' style indexes are remapped onto the user's styles.xml
   (fonts, fills, borders, number formats and the differential formats that
-  conditional formatting uses are appended, never changed).
+  conditional formatting uses are appended, never changed);
+- the data rows of the output sheets are not in the scratch package: they
+  stream from ``writing.SheetBody`` into the new sheet parts, compressed on a
+  second thread while the next rows are written;
+- the user's parts are copied as they are stored in the zip, still
+  compressed (``_copy_raw``): a big input sheet is neither inflated nor
+  deflated again, and is left byte for byte as it was.
 
 XML is parsed with lxml with entity resolution and network access off.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import posixpath
+import queue
 import re
+import struct
+import threading
 import zipfile
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 
 from lxml import etree
 
@@ -52,22 +62,99 @@ def dump(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+EAGER_BYTES = 1 << 20
+# zlib level of the output sheets: level 1 deflates a big sheet's XML about three times
+# faster than the default 6, for a file about 30% bigger (docs/performance.md)
+STREAMED_COMPRESSLEVEL = 1  # parts up to this size are read at once; bigger ones when needed
+
+
+class LazyPart:
+    """A part of an open package, read from its zip only when its bytes are needed."""
+
+    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+        self.archive = archive
+        self.info = info
+
+    def read(self) -> bytes:
+        return self.archive.read(self.info)
+
+    def head(self, size: int) -> bytes:
+        with self.archive.open(self.info) as handle:
+            return handle.read(size)
+
+
+class Body(Protocol):
+    def chunks(self, xf_map: dict[int, int]) -> Iterator[bytes]: ...
+
+
+@dataclass
+class StreamedPart:
+    """A sheet part written as head + rows streamed from a Body + tail."""
+
+    head: bytes
+    rows: Iterable[bytes]
+    tail: bytes
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self.head
+        yield from self.rows
+        yield self.tail
+
+
+Part = bytes | LazyPart | StreamedPart
+
+
+def data_of(part: Part) -> bytes:
+    if isinstance(part, LazyPart):
+        return part.read()
+    if isinstance(part, StreamedPart):
+        return b"".join(part.chunks())
+    return part
+
+
 @dataclass
 class Package:
-    """A zip package read into memory as {member name: bytes}, in order."""
+    """A zip package: {member name: bytes}, in order.  ``read`` loads every
+    part; ``open`` keeps the zip open and big parts in it (``LazyPart``)
+    until they are needed, so that they can be copied still compressed."""
 
     infos: list[zipfile.ZipInfo]
-    parts: dict[str, bytes]
+    parts: dict[str, Part]
+    archive: zipfile.ZipFile | None = field(default=None, repr=False)
 
     @classmethod
     def read(cls, source: str | io.BytesIO) -> "Package":
         with zipfile.ZipFile(source) as archive:
             infos = archive.infolist()
-            parts = {info.filename: archive.read(info.filename) for info in infos}
+            parts: dict[str, Part] = {info.filename: archive.read(info.filename) for info in infos}
         return cls(infos, parts)
 
+    @classmethod
+    def open(cls, source: str) -> "Package":
+        archive = zipfile.ZipFile(source)
+        try:
+            infos = archive.infolist()
+            parts: dict[str, Part] = {
+                info.filename: archive.read(info) if info.file_size <= EAGER_BYTES else LazyPart(archive, info)
+                for info in infos
+            }
+        except BaseException:
+            archive.close()
+            raise
+        return cls(infos, parts, archive)
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    def __enter__(self) -> "Package":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def main_part(self) -> str:
-        rels = parse(self.parts["_rels/.rels"])
+        rels = parse(data_of(self.parts["_rels/.rels"]))
         for rel in rels:
             if rel.get("Type", "").endswith("/officeDocument"):
                 return rel.get("Target", "xl/workbook.xml").lstrip("/")
@@ -216,18 +303,20 @@ def graft(
     titles: list[str],
     replace: Callable[[str], bool],
     activate: str | None,
-) -> dict[str, bytes]:
+    bodies: Mapping[str, Body] | None = None,
+) -> dict[str, Part]:
     """The parts of source with the scratch sheets (named ``titles``) added and
     the sheets for which ``replace(title)`` is true removed.  The workbook
     opens on ``activate`` (a new sheet's title) when given: the user's other
     sheets lose only their "selected tab" mark, so that no sheets end up
-    grouped; without it, it opens where the user left it."""
+    grouped; without it, it opens where the user left it.  A sheet whose
+    title is in ``bodies`` gets its data rows from that body."""
     parts = dict(source.parts)
     workbook_part = source.main_part()
-    workbook = parse(parts[workbook_part])
+    workbook = parse(data_of(parts[workbook_part]))
     workbook_rels_part = rels_name(workbook_part)
-    rels = parse(parts[workbook_rels_part])
-    types = parse(parts["[Content_Types].xml"])
+    rels = parse(data_of(parts[workbook_rels_part]))
+    types = parse(data_of(parts["[Content_Types].xml"]))
     sheets = workbook.find(q("sheets"))
     assert sheets is not None
 
@@ -273,7 +362,7 @@ def graft(
 
     # 2. styles: merge the scratch styles into the user's
     styles_part = _styles_part(rels, workbook_part)
-    scratch_styles = parse(scratch.parts["xl/styles.xml"])
+    scratch_styles = parse(data_of(scratch.parts["xl/styles.xml"]))
     if styles_part is None:
         styles_part = "xl/styles.xml"
         parts[styles_part] = dump(scratch_styles)
@@ -282,7 +371,7 @@ def graft(
         xf_map = {i: i for i in range(len(_children(scratch_styles, "cellXfs")))}
         dxf_map = {i: i for i in range(len(_children(scratch_styles, "dxfs")))}
     else:
-        target_styles = parse(parts[styles_part])
+        target_styles = parse(data_of(parts[styles_part]))
         xf_map, dxf_map = StyleMerger(target_styles, scratch_styles).merge()
         parts[styles_part] = dump(target_styles)
 
@@ -295,7 +384,7 @@ def graft(
             if rel is not None:
                 part = resolve(workbook_part, rel.get("Target", ""))
                 if part in parts:
-                    parts[part] = _unselect(parts[part])
+                    parts[part] = _unselect_part(parts[part])
         old_active = None
     else:
         new_active = old_active if old_active is not None else 0
@@ -304,7 +393,9 @@ def graft(
     for offset, title in enumerate(titles):
         part = _free_name(parts, "xl/worksheets/kpixl", ".xml")
         selected = kept + offset == new_active and old_active is None
-        parts[part] = _remap_sheet(scratch.parts[scratch_parts[title]], xf_map, dxf_map, selected)
+        sheet_xml = _remap_sheet(data_of(scratch.parts[scratch_parts[title]]), xf_map, dxf_map, selected)
+        body = bodies.get(title) if bodies else None
+        parts[part] = sheet_xml if body is None else _with_rows(sheet_xml, body.chunks(xf_map))
         rid = _add_rel(rels, WORKSHEET_TYPE, posixpath.relpath(part, posixpath.dirname(workbook_part)))
         element = etree.SubElement(sheets, q("sheet"))
         element.set("name", title)
@@ -347,6 +438,28 @@ def _unselect(data: bytes) -> bytes:
     return TAB_SELECTED.sub(b"", head) + data[len(head) :]
 
 
+def _unselect_part(part: Part) -> Part:
+    """_unselect on a part; a big part stays in its zip unless it has the mark."""
+    if isinstance(part, LazyPart):
+        head = part.head(1 << 16)
+        end = head.find(b"sheetData")
+        if end >= 0 and b"tabSelected" not in head[:end]:
+            return part
+        return _unselect(part.read())
+    return _unselect(data_of(part))
+
+
+def _with_rows(sheet_xml: bytes, rows: Iterable[bytes]) -> StreamedPart:
+    """The sheet with ``rows`` appended to its sheetData (after the header row)."""
+    end = sheet_xml.find(b"</sheetData>")
+    if end >= 0:
+        return StreamedPart(sheet_xml[:end], rows, sheet_xml[end:])
+    empty = sheet_xml.find(b"<sheetData/>")
+    if empty < 0:
+        raise ValueError("the scratch sheet has no sheetData")
+    return StreamedPart(sheet_xml[:empty] + b"<sheetData>", rows, b"</sheetData>" + sheet_xml[empty + 12 :])
+
+
 def _children(root: etree._Element, tag: str) -> list[etree._Element]:
     found = root.find(q(tag))
     return list(found) if found is not None else []
@@ -361,8 +474,8 @@ def _styles_part(rels: etree._Element, workbook_part: str) -> str | None:
 
 def _scratch_sheet_parts(scratch: Package) -> dict[str, str]:
     workbook_part = scratch.main_part()
-    workbook = parse(scratch.parts[workbook_part])
-    rels = {r.get("Id"): r.get("Target", "") for r in parse(scratch.parts[rels_name(workbook_part)])}
+    workbook = parse(data_of(scratch.parts[workbook_part]))
+    rels = {r.get("Id"): r.get("Target", "") for r in parse(data_of(scratch.parts[rels_name(workbook_part)]))}
     return {
         sheet.get("name"): resolve(workbook_part, rels[sheet.get(q("id", REL))])
         for sheet in workbook.find(q("sheets"))
@@ -370,7 +483,7 @@ def _scratch_sheet_parts(scratch: Package) -> dict[str, str]:
 
 
 def _copy_defined_names(scratch: Package, workbook: etree._Element, scratch_index: int, new_index: int) -> None:
-    scratch_book = parse(scratch.parts[scratch.main_part()])
+    scratch_book = parse(data_of(scratch.parts[scratch.main_part()]))
     names = scratch_book.find(q("definedNames"))
     if names is None:
         return
@@ -420,15 +533,89 @@ def _drop_stale_calc_chain(parts: dict[str, bytes], rels: etree._Element, types:
             rels.remove(rel)
 
 
-def write_package(source: Package, parts: dict[str, bytes], destination: str) -> None:
-    """Write parts as a zip, in the source's member order, new parts last."""
+def write_package(source: Package, parts: dict[str, Part], destination: str) -> None:
+    """Write parts as a zip, in the source's member order, new parts last.
+
+    Parts unchanged from an open source package are copied still compressed;
+    streamed parts are compressed on a second thread (zlib lets go of the
+    interpreter) while their rows are being written."""
     order = [info.filename for info in source.infos if info.filename in parts]
     order += [name for name in parts if name not in set(order)]
     infos = {info.filename: info for info in source.infos}
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for name in order:
+            part = parts[name]
             info = infos.get(name)
-            if info is not None and parts[name] is source.parts.get(name):
-                archive.writestr(info, parts[name], compress_type=info.compress_type)
+            unchanged = info is not None and part is source.parts.get(name)
+            if unchanged and source.archive is not None:
+                _copy_raw(archive, source.archive, info)
+            elif isinstance(part, StreamedPart):
+                archive.compresslevel = STREAMED_COMPRESSLEVEL
+                try:
+                    with archive.open(name, "w") as handle:
+                        _write_in_background(handle, part.chunks())
+                finally:
+                    archive.compresslevel = None
+            elif unchanged:
+                archive.writestr(info, data_of(part), compress_type=info.compress_type)
             else:
-                archive.writestr(name, parts[name], compress_type=zipfile.ZIP_DEFLATED)
+                archive.writestr(name, data_of(part), compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _copy_raw(archive: zipfile.ZipFile, source: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Copy a member from source into archive as stored: compressed bytes, CRC
+    and sizes unchanged, nothing inflated.  Uses zipfile's own header writer
+    and bookkeeping, as ZipFile.write does."""
+    handle = source.fp
+    assert handle is not None and archive.fp is not None
+    handle.seek(info.header_offset)
+    header = handle.read(zipfile.sizeFileHeader)
+    if len(header) != zipfile.sizeFileHeader or header[:4] != zipfile.stringFileHeader:
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    handle.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
+    raw = handle.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        raise zipfile.BadZipFile(f"{info.filename} is truncated")
+    clone = copy.copy(info)
+    clone.extra = zipfile._strip_extra(info.extra, (1,))  # zip64 sizes: written anew when needed
+    clone.flag_bits = info.flag_bits & ~0x08  # sizes and CRC go in the header, no data descriptor
+    clone.header_offset = archive.fp.tell()
+    zip64 = clone.file_size > zipfile.ZIP64_LIMIT or clone.compress_size > zipfile.ZIP64_LIMIT
+    archive.fp.write(clone.FileHeader(zip64))
+    archive.fp.write(raw)
+    archive.filelist.append(clone)
+    archive.NameToInfo[clone.filename] = clone
+    archive.start_dir = archive.fp.tell()
+    archive._didModify = True
+
+
+def _write_in_background(handle: Any, chunks: Iterable[bytes]) -> None:
+    """handle.write(chunk) for every chunk, on a second thread: the chunks are
+    produced here while the previous ones are compressed there."""
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while True:
+            chunk = pending.get()
+            if chunk is None:
+                return
+            if not failed:
+                try:
+                    handle.write(chunk)
+                except BaseException as exc:  # handed to the caller below
+                    failed.append(exc)
+
+    writer = threading.Thread(target=drain, name="kpi-xl-deflate", daemon=True)
+    writer.start()
+    try:
+        for chunk in chunks:
+            if failed:
+                break
+            pending.put(chunk)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]

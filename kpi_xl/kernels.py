@@ -33,10 +33,22 @@ METHOD_DIRECT = 4
 
 
 def _jit(function):
-    """``@njit(cache=True)`` when numba is importable, else the plain function."""
+    """``@njit(cache=True)`` when numba is importable, else the plain function.
+
+    ``error_model="numpy"``: a division by zero would give inf or nan instead
+    of raising, so numba need not test every divisor (validated inputs never
+    divide by zero: targets are above 0, curve points and tier boundaries
+    distinct, and each branch divides only where its divisor is not 0).
+    """
     if njit is None:
         return function
-    return njit(cache=True, nogil=True)(function)
+    return njit(cache=True, nogil=True, error_model="numpy")(function)
+
+
+@_jit
+def lowered(boundary):
+    """The boundary that ``at_least`` compares with: value >= lowered(boundary)."""
+    return boundary - TOLERANCE * max(1.0, abs(boundary))
 
 
 # ------------------------------------------------------------------ scalars
@@ -103,11 +115,42 @@ def score_rows(
     curve_x,
     curve_y,
 ):
-    """Attainment, score and gate failure of every scorecard row."""
+    """Attainment, score and gate failure of every scorecard row.
+
+    What depends only on the KPI (its boundaries lowered by the tolerance,
+    the differences the linear rule divides) is worked out once per KPI, with
+    the same operations ``at_least`` and ``score_linear`` do, so every number
+    is the same as evaluating them row by row.
+    """
     n = row_kpi.shape[0]
+    n_kpis = kpi_method.shape[0]
     attainment = np.empty(n)
     score = np.empty(n)
     gate_failed = np.zeros(n, dtype=np.bool_)
+    threshold_low = np.empty(n_kpis)  # at_least(a, threshold) <=> a >= threshold_low
+    stretch_low = np.empty(n_kpis)
+    gate_low = np.empty(n_kpis)  # a gate passes when the compared value >= gate_low
+    rise = np.empty(n_kpis)  # target_score - threshold_score
+    rise_over = np.empty(n_kpis)  # 1 - threshold
+    climb = np.empty(n_kpis)  # stretch_score - target_score
+    climb_over = np.empty(n_kpis)  # stretch - 1
+    for k in range(n_kpis):
+        threshold_low[k] = lowered(kpi_threshold[k])
+        stretch_low[k] = lowered(kpi_stretch[k])
+        rise[k] = kpi_target_score[k] - kpi_threshold_score[k]
+        rise_over[k] = 1.0 - kpi_threshold[k]
+        climb[k] = kpi_stretch_score[k] - kpi_target_score[k]
+        climb_over[k] = kpi_stretch[k] - 1.0
+        method = kpi_method[k]
+        if method == METHOD_DIRECT:
+            gate_low[k] = lowered(kpi_threshold_score[k])
+        elif method == METHOD_LINEAR:
+            gate_low[k] = threshold_low[k]
+        elif method == METHOD_BINARY:
+            gate_low[k] = lowered(1.0)
+        else:
+            gate_low[k] = lowered(curve_x[curve_offsets[kpi_curve[k]]])
+    one_low = lowered(1.0)
     for i in range(n):
         k = row_kpi[i]
         method = kpi_method[k]
@@ -115,32 +158,27 @@ def score_rows(
             attainment[i] = math.nan
             s = min(max(actual[i], 0.0), kpi_stretch_score[k])
             score[i] = s
-            if kpi_gate[k] and not at_least(s, kpi_threshold_score[k]):
-                gate_failed[i] = True
+            gate_failed[i] = kpi_gate[k] and not s >= gate_low[k]
             continue
         a = attainment_of(actual[i], target[i], kpi_lower[k])
         attainment[i] = a
-        c = kpi_curve[k]
         if method == METHOD_LINEAR:
-            score[i] = score_linear(
-                a,
-                kpi_threshold[k],
-                kpi_stretch[k],
-                kpi_threshold_score[k],
-                kpi_target_score[k],
-                kpi_stretch_score[k],
-            )
-            gate_at = kpi_threshold[k]
+            if not a >= threshold_low[k]:
+                score[i] = 0.0
+            elif a >= stretch_low[k]:
+                score[i] = kpi_stretch_score[k]
+            elif not a >= one_low:
+                score[i] = kpi_threshold_score[k] + (a - kpi_threshold[k]) * rise[k] / rise_over[k]
+            else:
+                score[i] = kpi_target_score[k] + (a - 1.0) * climb[k] / climb_over[k]
         elif method == METHOD_BINARY:
-            score[i] = kpi_target_score[k] if at_least(a, 1.0) else 0.0
-            gate_at = 1.0
+            score[i] = kpi_target_score[k] if a >= one_low else 0.0
         else:  # a curve: linear interpolation or step
+            c = kpi_curve[k]
             start = curve_offsets[c]
             stop = curve_offsets[c + 1]
             score[i] = score_curve(a, curve_x, curve_y, start, stop, method == METHOD_LINEAR_CURVE)
-            gate_at = curve_x[start]
-        if kpi_gate[k] and not at_least(a, gate_at):
-            gate_failed[i] = True
+        gate_failed[i] = kpi_gate[k] and not a >= gate_low[k]
     return attainment, score, gate_failed
 
 
@@ -167,6 +205,9 @@ def tier_lookup(total, employee_tier_table, tier_offsets, tier_min, tier_multipl
     m = total.shape[0]
     multiplier = np.zeros(m)
     tier_row = np.full(m, -1, dtype=np.int64)
+    boundary = np.empty(tier_min.shape[0])  # at_least(x, tier_min[r]) <=> x >= boundary[r]
+    for r in range(tier_min.shape[0]):
+        boundary[r] = lowered(tier_min[r])
     for e in range(m):
         t = employee_tier_table[e]
         if t < 0:
@@ -175,7 +216,7 @@ def tier_lookup(total, employee_tier_table, tier_offsets, tier_min, tier_multipl
         stop = tier_offsets[t + 1]
         j = -1
         for r in range(start, stop):
-            if at_least(total[e], tier_min[r]):
+            if total[e] >= boundary[r]:
                 j = r
             else:
                 break
@@ -229,6 +270,17 @@ def pool_factors(employee_department, payout_before, department_pool, pool_mode,
 
 # ------------------------------------------------------------------ money
 
+EXACT_POWERS_OF_TEN = np.array([10.0**k for k in range(23)])  # 1e0 .. 1e22, all exact doubles
+
+
+@_jit
+def _pow10(k):
+    """10.0 ** k, the exact power from a table for 0 <= k <= 22 (no libm call)."""
+    if 0 <= k <= 22:
+        return EXACT_POWERS_OF_TEN[k]
+    return 10.0**k
+
+
 
 @_jit
 def _two_product(a, b):
@@ -256,10 +308,10 @@ def _fifteen_digits(ax):
     f = 0.0
     for _ in range(3):
         if 14 - e >= 0:
-            scale = 10.0 ** (14 - e)
+            scale = _pow10(14 - e)
             p, err = _two_product(ax, scale)
         else:
-            p = ax / 10.0 ** (e - 14)
+            p = ax / _pow10(e - 14)
             err = 0.0
         f = math.floor(p)
         frac = (p - f) + err
@@ -284,15 +336,15 @@ def _round_units(x, digits, floor_mode):
     if x == 0.0 or not math.isfinite(x):
         return 0.0, 0.0
     if abs(x) < SMALLEST_EXACT:  # far below a unit at any supported rounding
-        return 0.0, abs(x) * 10.0**digits
+        return 0.0, abs(x) * _pow10(digits)
     sign = 1.0 if x > 0 else -1.0
     mantissa, e = _fifteen_digits(abs(x))
     k = e - 14 + digits
     if k >= 0:
-        return sign * mantissa * 10.0 ** k, 0.0
+        return sign * mantissa * _pow10(k), 0.0
     if -k > 15:
-        return 0.0, abs(x) * 10.0 ** digits
-    divisor = 10.0 ** (-k)
+        return 0.0, abs(x) * _pow10(digits)
+    divisor = _pow10(-k)
     q = math.floor(mantissa / divisor)
     r = mantissa - q * divisor
     if r < 0.0:  # guard against a floor off by one on huge quotients
@@ -310,7 +362,7 @@ def _round_units(x, digits, floor_mode):
 def excel_round(values, digits):
     """Excel's ROUND(x, digits) on each value: half away from zero on the decimal value."""
     out = np.empty(values.shape[0])
-    scale = 10.0 ** digits
+    scale = _pow10(digits)
     for i in range(values.shape[0]):
         x = values[i]
         if x == 0.0 or not math.isfinite(x):
@@ -321,12 +373,67 @@ def excel_round(values, digits):
             continue
         mantissa, e = _fifteen_digits(abs(x))
         if e - 14 + digits >= 0:  # already no more decimals than asked: the shown value
-            shown = mantissa * 10.0 ** (e - 14) if e >= 14 else mantissa / 10.0 ** (14 - e)
+            shown = mantissa * _pow10(e - 14) if e >= 14 else mantissa / _pow10(14 - e)
             out[i] = shown if x > 0 else -shown
             continue
         units, _ = _round_units(x, digits, False)
         out[i] = units / scale
     return out
+
+
+@_jit
+def _round_half_away_units(x, digits):
+    """_round_units(x, digits, False)[0], quickly where no tie is near.
+
+    y = |x| * 10**digits differs from the value Excel shows (15 significant
+    digits) times 10**digits by less than 6e-15 * y.  When y is further than
+    1e-14 * y from every half unit, both round to the same unit, floor(y + 0.5),
+    which is exact below 10**15.  Otherwise the exact decimal path decides.
+    """
+    if x == 0.0 or not math.isfinite(x):
+        return 0.0
+    y = abs(x) * _pow10(digits)
+    if y < 1e15:
+        whole = math.floor(y)
+        if abs((y - whole) - 0.5) > 1e-14 * y + 1e-300:
+            units = math.floor(y + 0.5)
+            return units if x > 0 else -units
+    units, _ = _round_units(x, digits, False)
+    return units
+
+
+@_jit
+def _cents_to_largest(units, remainder, members, leftover):
+    """One unit more for the ``leftover`` (1..len(members)) members with the
+    largest remainders, ties to the member listed first: the same members as
+    the first ``leftover`` of a stable sort on -remainder, found in linear
+    time.  Remainders lie in [0, 1): members are counted into about one bucket
+    each by remainder; every bucket above the one where the count reaches
+    ``leftover`` gets its unit, and only that bucket is sorted."""
+    count = members.shape[0]
+    buckets = count
+    per_bucket = np.zeros(buckets, dtype=np.int64)
+    slot = np.empty(count, dtype=np.int64)
+    for j in range(count):
+        b = min(max(int(remainder[members[j]] * buckets), 0), buckets - 1)
+        slot[j] = b
+        per_bucket[b] += 1
+    need = leftover
+    cut = buckets - 1
+    while per_bucket[cut] < need:
+        need -= per_bucket[cut]
+        cut -= 1
+    chosen = np.empty(per_bucket[cut], dtype=np.int64)  # the cut bucket's members, in sheet order
+    c = 0
+    for j in range(count):
+        if slot[j] > cut:
+            units[members[j]] += 1.0
+        elif slot[j] == cut:
+            chosen[c] = members[j]
+            c += 1
+    order = chosen[np.argsort(-remainder[chosen], kind="mergesort")]
+    for a in range(need):
+        units[order[a]] += 1.0
 
 
 @_jit
@@ -336,27 +443,44 @@ def allocate_payouts(payout_before, employee_department, department_factor, depa
     ties to the employee listed first)."""
     m = payout_before.shape[0]
     n_departments = department_factor.shape[0]
-    scale = 10.0 ** digits
+    scale = _pow10(digits)
     units = np.zeros(m)
     remainder = np.zeros(m)
+    sharing = np.zeros(n_departments + 1, dtype=np.int64)  # members of each pooled department, counted
     for e in range(m):
         d = employee_department[e]
         value = payout_before[e] * department_factor[d]
         if department_factor[d] == 1.0:
-            units[e], _ = _round_units(value, digits, False)
+            units[e] = _round_half_away_units(value, digits)
         else:
             units[e], remainder[e] = _round_units(value, digits, True)
+            if payout_before[e] > 0.0:
+                sharing[d + 1] += 1
+    # the sharing members of each department, in sheet order (a counting sort)
+    for d in range(n_departments):
+        sharing[d + 1] += sharing[d]
+    members_of = np.empty(sharing[n_departments], dtype=np.int64)
+    filled = sharing[:n_departments].copy()
+    for e in range(m):
+        d = employee_department[e]
+        if department_factor[d] != 1.0 and payout_before[e] > 0.0:
+            members_of[filled[d]] = e
+            filled[d] += 1
     for d in range(n_departments):
         if department_factor[d] == 1.0:
             continue
         wanted, _ = _round_units(department_pool[d], digits, False)
-        members = np.flatnonzero((employee_department == d) & (payout_before > 0.0))
+        members = members_of[sharing[d] : sharing[d + 1]]
         if members.shape[0] == 0:
             continue
         have = 0.0
         for e in members:
             have += units[e]
         leftover = int(wanted - have)
+        count = members.shape[0]
+        if 0 < leftover <= count:
+            _cents_to_largest(units, remainder, members, leftover)
+            continue
         # order: largest remainder first, then sheet order (a stable sort on -remainder)
         order = members[np.argsort(-remainder[members], kind="mergesort")]
         count = order.shape[0]

@@ -71,6 +71,15 @@ class SheetScan:
         return self.rows * max(self.columns, 1)
 
 
+# A cell or row start tag: with r first and no namespace prefix (the form Excel,
+# openpyxl, XlsxWriter and LibreOffice write), the group holds its reference;
+# any other start matches with an empty group, and then the general REFERENCE
+# pattern reads that window instead.
+CELL_START = re.compile(rb'<c(?: r="([A-Za-z]{0,3})(\d{1,12})"|[\s/>])')
+ROW_START_PLAIN = re.compile(rb'<row(?: r="(\d{1,12})"|[\s/>])')
+PREFIXED_START = re.compile(rb":(?:c|row)[\s/>]")
+
+
 def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetScan:
     """Extent of a sheet as its cells claim it, and whether it has formulas or errors.
 
@@ -81,23 +90,42 @@ def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetScan:
     scan = SheetScan()
     if part not in archive.namelist():
         return scan
-    tail = b""
+    carry = b""
     counted_rows = 0
+    letters: set[bytes] = set()
     with archive.open(part) as handle:
         while True:
             chunk = handle.read(1 << 20)
-            if not chunk:
+            window = carry + chunk
+            if chunk:  # keep an element start cut by the chunk's end for the next window
+                cut = window.rfind(b"<")
+                window, carry = (window[:cut], window[cut:]) if cut > 0 else (window, b"")
+            else:
+                carry = b""
+            if not window:
                 break
-            window = tail + chunk
-            for match in REFERENCE.finditer(window):
-                number = int(match.group(3))
-                scan.rows = max(scan.rows, number)
-                if match.group(1) == b"c" and match.group(2):
-                    scan.columns = max(scan.columns, column_index_from_string(match.group(2).decode().upper()))
-            counted_rows += len(ROW_START.findall(chunk))
+            rows = ROW_START_PLAIN.findall(window)
+            counted_rows += len(rows)
+            cells = CELL_START.findall(window)
+            numbers = [number for _, number in cells]
+            if b"" not in rows and b"" not in numbers and not PREFIXED_START.search(window):
+                numbers += rows
+                letters.update({letter for letter, _ in cells})
+            else:
+                found = REFERENCE.findall(window)
+                counted_rows += len(ROW_START.findall(window)) - len(rows)
+                numbers = [number for _, _, number in found]
+                letters.update(letter for kind, letter, _ in found if kind == b"c")
+            if numbers:
+                longest = max(map(len, numbers))
+                scan.rows = max(scan.rows, int(max(n for n in numbers if len(n) == longest)))
             if not scan.formulas_or_errors and (b"<f" in window or b't="e"' in window):
                 scan.formulas_or_errors = True
-            tail = window[-512:]
+            if not chunk:
+                break
+    letters.discard(b"")
+    if letters:
+        scan.columns = max(column_index_from_string(letter.decode().upper()) for letter in letters)
     scan.rows = max(scan.rows, counted_rows)
     return scan
 

@@ -250,27 +250,39 @@ def _table_from_rows(
     problems: Problems,
     odd: dict[tuple[int, int], tuple[str, str]] | None = None,
 ) -> RawTable:
-    """Build a RawTable from row sequences (header first, row 1 of the sheet)."""
+    """Build a RawTable from row sequences (header first, row 1 of the sheet).
+
+    Works column by column (a column a list), so that a big sheet costs a few
+    list passes per column rather than Python work per cell."""
     iterator = iter(rows)
     header = list(next(iterator, ()) or ())
     index = match_columns(spec, title, header, problems)
     table = RawTable(spec, title, index, [], {key: [] for key in index})
-    positions = [(key, col - 1) for key, col in index.items()]
-    for row_number, row in enumerate(iterator, start=2):
-        if not row:
-            continue
-        width = len(row)
-        record = [(key, _clean(row[col]) if col < width else None) for key, col in positions]
-        if odd:
-            record = [
-                (key, _odd_value(odd.get((row_number, index[key]))) if value is None else value)
-                for key, value in record
-            ]
-        if all(value is None for _, value in record):
-            continue  # a blank row, or only columns we do not read are filled
-        table.rows.append(row_number)
-        for key, value in record:
-            table.values[key].append(value)
+    if not index:
+        return table
+    body = list(iterator)
+    columns: dict[str, list[Any]] = {}
+    for key, col in index.items():
+        position = col - 1
+        values = [row[position] if row and position < len(row) else None for row in body]
+        columns[key] = [_clean(v) if isinstance(v, str) else v for v in values]
+    if odd:  # error values and formulas without a value that the value reader shows as blank
+        for (row_number, col), found in odd.items():
+            for key, column in index.items():
+                if column == col and 0 <= row_number - 2 < len(body) and columns[key][row_number - 2] is None:
+                    columns[key][row_number - 2] = _odd_value(found)
+    width = len(columns)
+    # a blank row, or only columns we do not read are filled: skipped
+    try:
+        keep = [i for i, record in enumerate(zip(*columns.values())) if record.count(None) != width]
+    except (TypeError, ValueError):  # a value whose == None is not a bool (pandas.NA, arrays)
+        keep = [i for i, record in enumerate(zip(*columns.values())) if any(v is not None for v in record)]
+    if len(keep) == len(body):
+        table.values = columns
+        table.rows = list(range(2, len(body) + 2))
+    else:
+        table.values = {key: [values[i] for i in keep] for key, values in columns.items()}
+        table.rows = [i + 2 for i in keep]
     return table
 
 

@@ -14,11 +14,13 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -78,25 +80,38 @@ def write_workbook(outcome: Outcome, source: Path, destination: Path) -> Path:
 
     frames = output_frames(outcome)
     titles = [spec.label(outcome.language) for spec, _ in frames]
-    scratch = Package.read(io.BytesIO(_scratch_book(frames, outcome.language)))
-    source_package = Package.read(str(source))
+    scratch_bytes, bodies = _scratch_book(frames, outcome.language)
+    scratch = Package.read(io.BytesIO(scratch_bytes))
     activate = (
         schema.PROBLEMS.label(outcome.language) if not outcome.ok else (titles[0] if titles else None)
     )
-    parts = graft(source_package, scratch, titles, schema.is_output_sheet_name, activate)
-    return _atomic(destination, lambda temporary: write_package(source_package, parts, temporary))
+    with Package.open(str(source)) as source_package:
+        parts = graft(source_package, scratch, titles, schema.is_output_sheet_name, activate, bodies)
+
+        def write(temporary: str) -> None:
+            try:
+                write_package(source_package, parts, temporary)
+            finally:
+                source_package.close()  # before the move: Windows cannot replace an open file
+
+        return _atomic(destination, write)
 
 
-def _scratch_book(frames: list[tuple[schema.SheetSpec, pd.DataFrame]], language: str) -> bytes:
-    """The output sheets as a package of their own, written by openpyxl (write-only)."""
+def _scratch_book(
+    frames: list[tuple[schema.SheetSpec, pd.DataFrame]], language: str
+) -> tuple[bytes, dict[str, "SheetBody"]]:
+    """The output sheets as a package of their own, written by openpyxl (write-only):
+    everything but the data rows, which ``SheetBody`` writes into the grafted sheet."""
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
+    bodies: dict[str, SheetBody] = {}
     for spec, frame in frames:
-        _fill_sheet(book.create_sheet(spec.label(language)), spec, frame, language)
+        title = spec.label(language)
+        bodies[title] = _fill_sheet(book.create_sheet(title), spec, frame, language)
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return buffer.getvalue(), bodies
 
 
 def save_atomically(book: Any, destination: Path) -> Path:
@@ -165,7 +180,7 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, language: str) -> None:
+def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, language: str) -> "SheetBody":
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -194,34 +209,151 @@ def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, languag
     sheet.append(header)
 
     # One styled template per formatted column; data cells share its style.
-    templates: list[Any] = []
+    styles: list[int | None] = []
     for key in columns:
         number_format = FORMATS.get(key)
         if number_format is None:
-            templates.append(None)
+            styles.append(None)
             continue
         template = WriteOnlyCell(sheet, value=0)
         template.number_format = number_format
-        templates.append(template)
-    data = [frame[c].tolist() for c in columns]
-    for record in zip(*data):
-        row = []
-        for value, template in zip(record, templates):
-            value = _cell_value(value)
-            if isinstance(value, str):
-                if value[:1] in FORMULA_STARTS:
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.data_type = "s"  # text from input cells is text, never a formula
-                    row.append(cell)
+        styles.append(template.style_id)  # registers the style in the scratch book's styles
+    return SheetBody([frame[c] for c in columns], styles)
+
+
+# ------------------------------------------------------------------ data rows
+
+ROWS_PER_CHUNK = 2000
+
+
+class SheetBody:
+    """The data rows of an output sheet (row 2 on) as worksheet XML, written
+    directly instead of cell by cell through openpyxl, with the same cells
+    openpyxl writes: numbers with their column's style, text as inline
+    strings (text that looks like a formula stays text), booleans, Excel
+    error codes; blanks, NaN and infinities as empty cells.
+
+    Numbers are written with Python's ``repr``, the shortest text that reads
+    back as exactly the same double (openpyxl's ``%.16g`` can lose the last
+    bit); a whole number is written without ``.0``, as openpyxl does.
+    """
+
+    def __init__(self, columns: list[pd.Series], styles: list[int | None]):
+        self.columns = columns
+        self.styles = styles
+
+    def chunks(self, xf_map: dict[int, int]) -> Iterator[bytes]:
+        """The <row> elements, in chunks of bytes; xf_map maps the scratch book's
+        style indexes to the target workbook's."""
+        from openpyxl.utils import get_column_letter
+
+        n = len(self.columns[0]) if self.columns else 0
+        letters = [get_column_letter(i + 1) for i in range(len(self.columns))]
+        # the fast row template: numbers go between <v> and </v>, other cells after their reference
+        numeric = [column.dtype.kind in "fiu" for column in self.columns]
+        styled = [
+            "" if style is None else f' s="{xf_map.get(style, 0)}"' for style in self.styles
+        ]
+        row_format = (
+            '<row r="{0}">'
+            + "".join(
+                f'<c r="{letter}{{0}}"{style}><v>{{{j + 1}}}</v></c>' if is_number else f'<c r="{letter}{{0}}"{{{j + 1}}}'
+                for j, (letter, style, is_number) in enumerate(zip(letters, styled, numeric))
+            )
+            + "</row>"
+        )
+        for first in range(0, n, ROWS_PER_CHUNK):
+            last = min(n, first + ROWS_PER_CHUNK)
+            cells = [
+                _number_texts(column.iloc[first:last]) if is_number else _cell_texts(column.iloc[first:last], style)
+                for column, style, is_number in zip(self.columns, styled, numeric)
+            ]
+            lines = []
+            for number, record in enumerate(zip(*cells), start=first + 2):
+                if None in record:  # a blank cell: no element for it
+                    lines.append(
+                        f'<row r="{number}">'
+                        + "".join(
+                            (f'<c r="{letter}{number}"{style}><v>{text}</v></c>' if is_number else f'<c r="{letter}{number}"{text}')
+                            for letter, style, is_number, text in zip(letters, styled, numeric, record)
+                            if text is not None
+                        )
+                        + "</row>"
+                    )
                 else:
-                    row.append(value)
-            elif template is not None and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell._style = template._style
-                row.append(cell)
-            else:
-                row.append(value)
-        sheet.append(row)
+                    lines.append(row_format.format(number, *record))
+            yield "".join(lines).encode("utf-8")
+
+
+def _number_texts(column: pd.Series) -> list[str | None]:
+    """Each number as the shortest text that reads back as the same double; None when blank."""
+    values = column.to_numpy(dtype=float)
+    texts: list[str | None] = list(map(repr, values.tolist()))
+    finite = np.isfinite(values)
+    whole = np.flatnonzero(finite & (values == np.trunc(values)) & (np.abs(values) < 1e16))
+    for i in whole.tolist():  # 1234.0 -> 1234, as openpyxl writes whole numbers
+        texts[i] = texts[i][:-2]  # type: ignore[index]
+    if not finite.all():
+        for i in np.flatnonzero(~finite).tolist():
+            texts[i] = None
+    return texts
+
+
+def _cell_texts(column: pd.Series, styled: str) -> list[str | None]:
+    """Each value's cell XML after its reference (``' t="inlineStr"><is>...'``), None when blank."""
+    if column.dtype.kind == "b":
+        return [f'{styled} t="b"><v>{int(v)}</v></c>' for v in column.tolist()]
+    values = column.tolist()
+    if pd.api.types.infer_dtype(column, skipna=True) == "string" and len(values) > 64:
+        codes, uniques = pd.factorize(column)  # repeated text (ids, departments) is escaped once
+        texts = [_string_cell(u) for u in uniques.tolist()]
+        return [texts[c] if c >= 0 else None for c in codes.tolist()]
+    return [_cell_text(v, styled) for v in values]
+
+
+def _number(value: float) -> str:
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") and abs(value) < 1e16 else text
+
+
+def _cell_text(value: Any, styled: str) -> str | None:
+    value = _cell_value(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _string_cell(value)
+    if isinstance(value, bool):
+        return f'{styled} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, float):
+        return f"{styled}><v>{_number(value)}</v></c>"
+    if isinstance(value, int):
+        return f"{styled}><v>{value}</v></c>"
+    raise TypeError(f"kpi_xl cannot write a {type(value).__name__} into an output sheet")
+
+
+ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))  # openpyxl's
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # openpyxl's
+NEEDS_ESCAPE = re.compile("[&<>\r]")
+
+
+def _string_cell(value: str) -> str | None:
+    """A text cell as openpyxl writes it: an inline string (an Excel error code
+    such as #N/A as an error value), cut at Excel's 32,767 characters."""
+    value = value[:32767]
+    if value == "":
+        return None
+    if ILLEGAL_CHARACTERS.search(value):
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
+        raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+    if value in ERROR_CODES:
+        return f' t="e"><v>{value}</v></c>'
+    text = value
+    if NEEDS_ESCAPE.search(value):
+        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    if value != value.strip():
+        return f' t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f' t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 def _column_width(header: str, values: pd.Series, widest: int) -> int:
