@@ -119,6 +119,11 @@ def save_atomically(book: Any, destination: Path) -> Path:
     return _atomic(destination, book.save)
 
 
+def save_bytes_atomically(data: bytes, destination: Path) -> Path:
+    """Write bytes to destination atomically (the add-in files, exports)."""
+    return _atomic(destination, lambda temporary: Path(temporary).write_bytes(data))
+
+
 def _atomic(destination: Path, write: Callable[[str], Any]) -> Path:
     """Run write(temporary path) beside destination, flush it, then move it into place."""
     destination = Path(destination)
