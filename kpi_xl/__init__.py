@@ -52,6 +52,13 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f".{home}", __name__), name)
 
 
+def main() -> None:
+    """The classic add-in's Score button (``kpi_xl.xlam`` runs ``import kpi_xl; kpi_xl.main()``)."""
+    from .excel.classic import main as _main
+
+    _main()
+
+
 def write_workbook(outcome: "Outcome", source: "str | Path", destination: "str | Path") -> "Path":
     """Write source's sheets plus the output sheets to destination, atomically."""
     from pathlib import Path

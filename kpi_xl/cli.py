@@ -91,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output-dir", type=Path, default=Path("kpi-xl-demo"),
         help="folder for the demo files (default: ./kpi-xl-demo)",
     )
+    addin = commands.add_parser(
+        "addin", help="install the classic Excel add-in (desktop Excel on Windows or Mac)",
+        description="Install, remove or check the classic kpi_xl add-in: a KPI tab with a Score "
+        "button, and the KPI_... functions on Windows (docs/install-classic.md).",
+    )
+    addin.add_argument("action", choices=("install", "remove", "status"))
+    addin.add_argument(
+        "--dir", type=Path, metavar="FOLDER",
+        help="Excel's startup folder (default: this user's XLSTART folder)",
+    )
+    addin.add_argument("--force", action="store_true", help="replace a different kpi_xl.xlam already there")
+
     serve = commands.add_parser(
         "serve", help="serve the Office.js add-in (Excel on the web, Windows, Mac)",
         description="Serve the kpi_xl add-in: its task pane, ribbon buttons and custom functions, "
@@ -258,6 +270,34 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _addin(args: argparse.Namespace) -> int:
+    from .excel import install
+
+    try:
+        place = install.default_place() if args.dir is None else None
+    except install.InstallError as problem:
+        _say(f"kpi-xl: {problem}")
+        return EXIT_USAGE
+    if place is None:  # --dir: the configuration file goes beside the add-in
+        place = install.Place(args.dir, args.dir / install.CONF_NAME, install.default_key())
+    try:
+        if args.action == "install":
+            said = install.install(place, force=args.force)
+        elif args.action == "remove":
+            said = install.remove(place)
+        else:
+            ok, said = install.status(place)
+            for line in said:
+                print(line)
+            return EXIT_OK if ok else EXIT_PROBLEMS
+    except install.InstallError as problem:
+        _say(f"kpi-xl: {problem}")
+        return EXIT_USAGE
+    for line in said:
+        print(line)
+    return EXIT_OK
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .server import ServerConfig, is_loopback, new_access_key, run
 
@@ -302,7 +342,7 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve}
+COMMANDS = {"score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin}
 
 
 # ------------------------------------------------------------------ output

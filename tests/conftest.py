@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
+
+# Some tests build xlwings' own remote book from a payload, to prove our payloads and
+# actions match xlwings' format. That book is in xlwings' PolyForm Noncommercial part,
+# which these tests may use with the "noncommercial" key; xlwings reads the key once,
+# when it is first imported, so it is set here, before anything imports xlwings.
+# kpi_xl itself never needs it (docs/excel.md).
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import pytest
 

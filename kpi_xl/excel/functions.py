@@ -653,6 +653,16 @@ def call_json(name: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"result": [[to_json(v) for v in row] for row in rows]}
 
 
+def with_text_errors(rows: list[list[Any]]) -> Any:
+    """A result for hosts that cannot return Excel error values (classic xlwings UDFs, xlwings
+    Lite): an error cell becomes its text ("#VALUE! target must be above 0"); one cell comes
+    back as a value, a range as rows (spilled)."""
+    out = [[f"{v.code} {v.message}" if isinstance(v, CellError) else v for v in row] for row in rows]
+    if len(out) == 1 and len(out[0]) == 1:
+        return out[0][0]
+    return out
+
+
 def to_json(value: Any) -> Any:
     if isinstance(value, CellError):
         return value.to_json()
