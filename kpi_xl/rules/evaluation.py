@@ -136,7 +136,7 @@ def compile_node(node: Node) -> Evaluator:
             return lambda env: _compare_numbers(op, left(env), right(env))
         if operand_type == TEXT:
             negate = node.op == "<>"
-            return lambda env: _known(np.not_equal(left(env), right(env)) if negate else np.equal(left(env), right(env)))
+            return lambda env: _known(_text_equal(left(env), right(env)) != negate)
         negate = node.op == "<>"
         return lambda env: _compare_truths(left(env), right(env), negate)
     if kind == "in":
@@ -167,6 +167,11 @@ def _arith(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
             return np.where(b == 0.0, np.nan, a / np.where(b == 0.0, 1.0, b))  # x / 0 is unknown
 
     return evaluate
+
+
+def _text_equal(a: Any, b: Any) -> Any:
+    """Elementwise equality of case-folded texts (the == operator: numpy 1.26 has no ufunc for it)."""
+    return np.asarray(a) == np.asarray(b)
 
 
 def _known(value: Any) -> tuple[Any, Any]:
@@ -221,7 +226,7 @@ def _membership(node: Node) -> Evaluator:
         value = left(env)
         result: tuple[Any, Any] = (False, True)
         for item in items:
-            equal = _compare_numbers("=", value, item(env)) if is_number else _known(np.equal(value, item(env)))
+            equal = _compare_numbers("=", value, item(env)) if is_number else _known(_text_equal(value, item(env)))
             result = _or(result, equal)
         return _not(result) if negate else result
 

@@ -142,6 +142,48 @@ def read_rules(
     return rules
 
 
+def rule_from_text(
+    rule_id: str,
+    condition: str | None,
+    action: str,
+    value: str | float | None,
+    facts: Facts,
+    *,
+    row: int = 0,
+    note: str = "",
+) -> Rule:
+    """A checked rule built from texts, as the sheet would give it (for tests and tools).
+
+    Raises ExpressionError for a condition or value that is wrong; a force_tier
+    value is taken as the tier label as it is.
+    """
+    condition_node = parse(_expression_text(condition)) if condition else None
+    if condition_node is not None:
+        check_expression(condition_node, condition or "", facts, action, BOOLEAN)
+    value_node: Node | None = None
+    if action in NUMBER_VALUED:
+        if isinstance(value, (int, float)):
+            value_node = Node("number", 0, 0, float(value), type=NUMBER)
+        else:
+            value_node = parse(str(value))
+            if value_node is None:
+                raise ExpressionError(0, f"{action} needs a value")
+            check_expression(value_node, str(value), facts, action, NUMBER)
+    return Rule(
+        rule_id=rule_id,
+        row=row,
+        action=action,
+        stage=ACTION_STAGE[action],
+        condition=condition_node,
+        condition_text=condition or "",
+        value=value_node,
+        value_text=_text_of(value),
+        label=str(value) if action == "force_tier" else None,
+        note=note,
+        value_cell=f"D{row}" if row else "",
+    )
+
+
 def _facts(
     kpis: "KpiLibrary",
     employees: "Employees",
@@ -261,7 +303,8 @@ def _number_value(
         reader.error("value", i, f"{reader.label('value')} {reason}")
         return None, False
     if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.datetime)) or not isinstance(raw, (int, float, str)):
-        reader.error("value", i, f"the value of {action} {describe(raw)} is not a number: {VALUE_MEANING[action]}")
+        shown = _text_of(raw) if isinstance(raw, bool) else describe(raw)
+        reader.error("value", i, f"the value of {action} {shown} is not a number: {VALUE_MEANING[action]}")
         return None, False
     if isinstance(raw, (int, float)):
         if math.isnan(raw) or math.isinf(raw):
