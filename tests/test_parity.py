@@ -431,6 +431,8 @@ def plans_with_rules(draw):
         condition = condition.format(**fill) if condition else None
         value = value.format(**fill) if value else None
         rules.append(rule_from_text(f"R{i}", condition, action, value, facts, row=i + 2))
+    if not rules:  # every drawn rule needed a KPI the plan lacks
+        rules.append(rule_from_text("R0", None, "cap_score", 100, facts, row=2))
     plan.rules = compile_rules(
         rules,
         first=draw(st.booleans()),

@@ -715,3 +715,74 @@ def test_example_company_rules_by_hand():
     # Sales is over its pool before and after: it pays its pool of 140,000 exactly
     assert outcome.departments.set_index("department").loc["Sales", "payout"] == 140000
     assert round(outcome.payouts.payout.sum(), 2) == 471814.17
+
+
+def test_a_value_too_large_to_compute_stops_the_payouts(tmp_path):
+    constant = check(tmp_path, ["R1", None, "scale_multiplier", "1e200 * 1e200"])
+    assert (only(constant).where, only(constant).message) == (
+        "Rules!D2", "the value of scale_multiplier is too large to compute")
+    outcome = kpi_xl.score_workbook(write_workbook(tmp_path / "big.xlsx", sheets_with(
+        ["R1", None, "scale_multiplier", "base_salary * 1e300"])))
+    problem = only(outcome)
+    assert problem.where == "Rules!D2" and problem.message == (
+        "the value of rule 'R1' (base_salary * 1e300) gives numbers too large to compute for 3 people "
+        "(1001, 1002, 1003): check the value")
+    assert outcome.payouts is None
+
+
+# ---------------------------------------------------------------- fuzz: rules never crash the engine
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kpi_xl.api import score_sheets  # noqa: E402
+from tests.conftest import SMOKE_SHEETS  # noqa: E402
+
+FRAGMENTS = [
+    "total_score", "multiplier", "payout", "tier", "department", "grade", "tenure_days", "eligible", "gate_passed",
+    "target_bonus", 'attainment("REV")', 'score("COST")', 'actual("MGR")', 'attainment("NOPE")', "attainment(", "(",
+    ")", ",", "and", "or", "not", "in", "且", "或", "非", "=", "==", "<>", ">=", "<", ">", "+", "-", "*", "/", "1", "0",
+    "110%", "1e308", "-5", "0.5", '"Sales"', "'Ops'", "'x", "“", "#", "部门", "总分", "true", "no", "min(", "max(",
+    "9e999", "1e-320", "Exceeds", "Low", "No bonus",
+]
+expression_texts = st.lists(st.sampled_from(FRAGMENTS), max_size=9).map(" ".join)
+rule_cells = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(allow_nan=False, allow_infinity=False),
+    expression_texts, st.sampled_from(["#N/A", "#DIV/0!", " ", "=", "Meets", "无奖金"]),
+)
+rule_rows = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.sampled_from(["R1", "R2", "R3", 7])),
+        rule_cells,
+        st.one_of(st.none(), st.sampled_from([*schema.ACTION.values, *schema.ACTION.values.values(), "cap", "x"])),
+        rule_cells,
+        st.one_of(st.none(), st.text(max_size=5)),
+    ).map(list),
+    max_size=6,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=rule_rows, policy=st.sampled_from(["all", "first", "首条", "bogus"]), engine=st.sampled_from(["numba", "reference"]))
+def test_random_rules_never_crash(rows, policy, engine):
+    sheets = {k: [list(r) for r in v] for k, v in SMOKE_SHEETS.items()}
+    sheets["Settings"].append(["rule_policy", policy])
+    sheets["Rules"] = [RULES_HEADER, *rows]
+    outcome = score_sheets(sheets, engine=engine)
+    if outcome.ok:
+        assert outcome.payouts is not None
+        assert outcome.payouts["payout"].map(lambda x: x == x and abs(x) < 1e16).all()
+        assert (outcome.payouts["payout"] >= 0).all()
+    else:
+        assert outcome.payouts is None
+        assert all(p.sheet and (p.cell or p.sheet == "Rules") for p in outcome.errors)
+
+
+def test_a_rules_sheet_without_a_value_column(tmp_path):
+    sheets = sheets_with()
+    sheets["Rules"] = [["rule_id", "condition", "action"], ["R1", "grade = 'P1'", "ineligible"],
+                       ["R2", None, "cap_payout"]]
+    problem = only(kpi_xl.check_workbook(write_workbook(tmp_path / "b.xlsx", sheets)))
+    assert (problem.where, problem.message) == (
+        "Rules!C3", "cap_payout needs a value (the most a person is paid, e.g. 20000), but the Rules sheet has no "
+                    "value column: add it")

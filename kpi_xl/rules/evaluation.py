@@ -30,10 +30,10 @@ import numpy as np
 
 from .. import schema
 from ..kernels import TOLERANCE
-from ..problems import Problem
+from ..problems import ERROR, Problem
 from .language import Node
 from .sheet import Rule
-from .vocabulary import BOOLEAN, ELIGIBILITY, NUMBER, PAYOUT, SCORE, TEXT, TIER
+from .vocabulary import ELIGIBILITY, NOT_NEGATIVE, NUMBER, PAYOUT, SCORE, TEXT, TIER
 
 Evaluator = Callable[["Env"], Any]
 
@@ -59,9 +59,25 @@ class RulePlan:
     sheet: str  # the Rules sheet's title, for problems found while scoring
     language: str
     employee_ids: list[str]
-    text: dict[str, np.ndarray]  # employee_id, department, grade, tier_table: case-folded
-    tenure_days: np.ndarray
+    raw_text: dict[str, list[Any]]  # employee_id, department, grade, tier_table as given
+    hire_dates: list[dt.date | None]
+    termination_dates: list[dt.date | None]
+    period_end: dt.date | None
     tier_labels_folded: np.ndarray  # per global tier row, then the no-bonus label last
+    _folded: dict[str, np.ndarray] = field(default_factory=dict)
+    _tenure: np.ndarray | None = None
+
+    def text(self, key: str) -> np.ndarray:
+        """A text column of the employees, case-folded (built when a rule first reads it)."""
+        if key not in self._folded:
+            self._folded[key] = _folded(self.raw_text[key])
+        return self._folded[key]
+
+    @property
+    def tenure_days(self) -> np.ndarray:
+        if self._tenure is None:
+            self._tenure = tenure_days(self.hire_dates, self.termination_dates, self.period_end)
+        return self._tenure
 
 
 @dataclass
@@ -300,13 +316,10 @@ def compile_rules(
         sheet=sheet,
         language=language,
         employee_ids=list(employee_ids),
-        text={
-            "employee_id": _folded(employee_ids),
-            "department": _folded(departments),
-            "grade": _folded(grades),
-            "tier_table": _folded(tier_tables),
-        },
-        tenure_days=tenure_days(hire_dates, termination_dates, period_end),
+        raw_text={"employee_id": employee_ids, "department": departments, "grade": grades, "tier_table": tier_tables},
+        hire_dates=hire_dates,
+        termination_dates=termination_dates,
+        period_end=period_end,
         tier_labels_folded=_folded(labels),
     )
 
@@ -372,7 +385,7 @@ class Env:
                 labels = self.run.rules.tier_labels_folded
                 self._tier_text = labels[np.where(self.run.tier_row >= 0, self.run.tier_row, labels.shape[0] - 1)]
             return self._tier_text
-        return self.run.rules.text[key]
+        return self.run.rules.text(key)
 
     def tier_changed(self) -> None:
         self._tier_text = None
@@ -486,7 +499,7 @@ class RuleRun:
             value = None
             if compiled.value is not None:
                 value = np.broadcast_to(np.asarray(compiled.value(self.env), dtype=float), (self.m,))
-                matches &= np.isfinite(value)
+                matches &= ~np.isnan(value)  # unknown: the rule does not apply (infinite: an error below)
             if compiled.label_rows is not None:
                 rows = compiled.label_rows[self.plan.employee_tier_table]
                 matches &= rows != LACKS_LABEL
@@ -496,7 +509,7 @@ class RuleRun:
             if self.rules.first:
                 taken[people] = True
             if value is not None:
-                people = self._refuse_negative(compiled, people, value)
+                people = self._refuse_impossible(compiled, people, value)
             self.hits[position] = self._apply(compiled, people, value)
 
     def _matches(self, compiled: CompiledRule) -> np.ndarray:
@@ -505,26 +518,36 @@ class RuleRun:
         truth, _ = compiled.condition(self.env)
         return np.array(np.broadcast_to(truth, (self.m,)), dtype=bool)
 
-    def _refuse_negative(self, compiled: CompiledRule, people: np.ndarray, value: np.ndarray) -> np.ndarray:
+    def _refuse_impossible(self, compiled: CompiledRule, people: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """Drop, and report as errors, people for whom the rule's value is impossible: a
+        negative multiplier or cap, or numbers too large to compute.  Found only while
+        scoring (the value is calculated), they stop the payouts like any error."""
         rule = compiled.rule
-        if rule.action not in ("set_multiplier", "scale_multiplier", "cap_payout", "cap_payout_multiple"):
-            return people
-        negative = people[value[people] < 0]
-        if negative.size:
-            ids = [self.rules.employee_ids[e] for e in negative[:5]]
-            more = f" and {negative.size - 5} more" if negative.size > 5 else ""
-            self.problems.append(
-                Problem(
-                    "error",
-                    self.rules.sheet,
-                    rule.value_cell,
-                    f"the value of rule '{rule.rule_id}' ({rule.value_text}) comes out negative for "
-                    f"{negative.size} {'person' if negative.size == 1 else 'people'} "
-                    f"({', '.join(ids)}{more}): {rule.action} needs 0 or more",
+        v = value[people]
+        negative = (v < 0) if rule.action in NOT_NEGATIVE else np.zeros(people.size, dtype=bool)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if rule.action == "add_score":
+                result = self.total[people] + v
+            elif rule.action == "scale_multiplier":
+                result = self.multiplier[people] * v * np.maximum(self.unit[people], 1.0)
+            elif rule.action == "set_multiplier":
+                result = v * np.maximum(self.unit[people], 1.0)
+            else:
+                result = np.zeros(people.size)
+        overflow = ~np.isfinite(result) | ~np.isfinite(v)
+        for bad, what in ((negative, f"comes out negative for {{who}}: {rule.action} needs 0 or more"),
+                          (overflow & ~negative, "gives numbers too large to compute for {who}: check the value")):
+            if bad.any():
+                self.problems.append(
+                    Problem(ERROR, self.rules.sheet, rule.value_cell,
+                            f"the value of rule '{rule.rule_id}' ({rule.value_text}) " + what.format(who=self._who(people[bad])))
                 )
-            )
-            people = people[value[people] >= 0]
-        return people
+        return people[~(negative | overflow)]
+
+    def _who(self, people: np.ndarray) -> str:
+        ids = [self.rules.employee_ids[e] for e in people[:5]]
+        more = f" and {people.size - 5} more" if people.size > 5 else ""
+        return f"{people.size} {'person' if people.size == 1 else 'people'} ({', '.join(ids)}{more})"
 
     def _apply(self, compiled: CompiledRule, people: np.ndarray, value: np.ndarray | None) -> RuleHits:
         action = compiled.rule.action

@@ -252,6 +252,18 @@ def _action(reader: "SheetReader", i: int, raw: Any, rule_id: str | None) -> str
     return action
 
 
+def _missing_value(reader: "SheetReader", i: int, action: str) -> None:
+    if reader.has("value"):
+        reader.error("value", i, f"{action} needs a value: {VALUE_MEANING[action]}")
+    else:
+        reader.error(
+            "action",
+            i,
+            f"{action} needs a value ({VALUE_MEANING[action]}), but the Rules sheet has no "
+            f"{reader.label('value')} column: add it",
+        )
+
+
 def _expression_error(reader: "SheetReader", key: str, i: int, error: ExpressionError) -> None:
     reader.error(key, i, f"col {error.position + 1}: {error.message}")
 
@@ -295,7 +307,7 @@ def _number_value(
     reader: "SheetReader", i: int, raw: Any, facts: Facts, action: str
 ) -> tuple[Node | None, bool]:
     if raw is None:
-        reader.error("value", i, f"{action} needs a value: {VALUE_MEANING[action]}")
+        _missing_value(reader, i, action)
         return None, False
     try:
         check_not_broken(raw)
@@ -332,6 +344,9 @@ def _number_value(
         for warning in warnings:
             reader.warning("value", i, f"col {warning.position + 1}: {warning.message}")
     constant = constant_value(node)
+    if constant is not None and not math.isfinite(constant):
+        reader.error("value", i, f"the value of {action} is too large to compute")
+        return None, False
     if constant is not None:
         if action in NOT_NEGATIVE and constant < 0:
             reader.error("value", i, f"the value of {action} {constant:g} is negative: it must be 0 or more")
@@ -395,7 +410,7 @@ def _tier_label(
 ) -> str | None:
     meaning = VALUE_MEANING["force_tier"]
     if raw is None:
-        reader.error("value", i, f"force_tier needs a value: {meaning}")
+        _missing_value(reader, i, "force_tier")
         return None
     try:
         text = parse_id(raw)
