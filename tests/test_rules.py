@@ -786,3 +786,21 @@ def test_a_rules_sheet_without_a_value_column(tmp_path):
     assert (problem.where, problem.message) == (
         "Rules!C3", "cap_payout needs a value (the most a person is paid, e.g. 20000), but the Rules sheet has no "
                     "value column: add it")
+
+
+def test_the_documented_examples_are_valid_rules():
+    import re
+
+    from kpi_xl.rules.checking import Facts, check_expression
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "workbook.md").read_text(encoding="utf-8")
+    examples = text[text.index("### Examples", text.index("## Rules sheet")):]
+    rows = [line.split("|")[1:-1] for line in examples.splitlines() if re.match(r"\| R\d", line)]
+    assert len(rows) == 10  # five in English, five in Chinese
+    for rule_id, condition, action, value, _note in rows:
+        condition = condition.strip().strip("`")
+        action = schema.ACTION.parse(action.strip())
+        assert action is not None, rule_id
+        if condition:
+            kpis = {k: i for i, k in enumerate(re.findall(r'\("([^"]+)"\)', condition))}
+            check_expression(parse(condition), condition, Facts(kpi_index=kpis), action, "true/false")
