@@ -289,9 +289,14 @@ def _rules_per_person(
     for r in order:
         rule = compiled[r].rule
         hits = scores.rules.hits[r]
+        texts: dict[float | None, str] = {}  # a rule's value is usually one number: say it once
         for e, value in zip(hits.people[hits.changed].tolist(), hits.value[hits.changed].tolist()):
+            key = value if value == value else None  # NaN (no number): one text for all
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = _rule_effect(rule, value, plan, words)
             fired.setdefault(e, []).append(rule.rule_id)
-            explained.setdefault(e, []).append(_rule_effect(rule, value, plan, words))
+            explained.setdefault(e, []).append(text)
     return fired, explained
 
 

@@ -11,6 +11,7 @@ are returned as warnings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
 from ..problems import did_you_mean
 from .language import ExpressionError, Node, source
@@ -39,8 +40,18 @@ class Facts:
     """What the checker needs to know about the workbook."""
 
     kpi_index: dict[str, int] = field(default_factory=dict)
-    known_text: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {casefolded: as written}
+    # name -> the values the workbook has for it, gathered only when a rule compares it with a text
+    text_sources: dict[str, Callable[[], Iterable[Any]]] = field(default_factory=dict)
     has_period_end: bool = True
+    _known: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def known(self, name: str) -> dict[str, str]:
+        """{case-folded: as written} of the values of a text name ({} when unknown)."""
+        if name not in self._known:
+            source = self.text_sources.get(name)
+            values = source() if source is not None else ()
+            self._known[name] = {str(v).strip().casefold(): str(v) for v in values if v}
+        return self._known[name]
 
 
 @dataclass
@@ -117,8 +128,8 @@ class Checker:
                 f"unknown name '{written}' — for the KPI {kpi} write attainment(\"{kpi}\"), "
                 f"score(\"{kpi}\") or actual(\"{kpi}\")"
             )
-        for values in self.facts.known_text.values():
-            if folded in values:
+        for name in self.facts.text_sources:
+            if folded in self.facts.known(name):
                 return f"unknown name '{written}' — text needs quotes: \"{written}\""
         suggestion = did_you_mean(written, [n.key for n in NAMES])
         if suggestion:
@@ -241,7 +252,7 @@ class Checker:
         for name, literal in ((left, right), (right, left)):
             if name.kind != "name" or literal.kind != "text" or name.key not in CHECKED_TEXT:
                 continue
-            values = self.facts.known_text.get(name.key)
+            values = self.facts.known(name.key)
             if not values:
                 continue
             if str(literal.value).strip().casefold() in values:

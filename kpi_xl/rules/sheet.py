@@ -191,18 +191,15 @@ def _facts(
     settings: "Settings",
     language: str,
 ) -> Facts:
-    def folded(values: Any) -> dict[str, str]:
-        return {str(v).strip().casefold(): str(v) for v in values if v}
-
     labels = [row.label for rows in tiers.values() for row in rows] + [schema.word("no_bonus", language)]
     return Facts(
         kpi_index=dict(kpis.index),
-        known_text={
-            "department": folded(employees.department),
-            "grade": folded(employees.grade),
-            "tier_table": folded(list(tiers) + list(employees.tier_table)),
-            "tier": folded(labels),
-            "employee_id": folded(employees.ids),
+        text_sources={
+            "department": lambda: employees.department,
+            "grade": lambda: employees.grade,
+            "tier_table": lambda: list(tiers) + list(employees.tier_table),
+            "tier": lambda: labels,
+            "employee_id": lambda: employees.ids,
         },
         has_period_end=settings.period_end is not None,
     )
