@@ -6,6 +6,7 @@ The public API (the CLI, the Excel layer and the add-in server all call it)::
     outcome = kpi_xl.score_workbook("plan.xlsx")   # read, validate, score
     outcome.ok, outcome.problems                   # errors and warnings, each with its cell
     outcome.results, outcome.payouts, outcome.departments   # pandas DataFrames
+    outcome.rule_trace                             # one row a rule, when there is a Rules sheet
     kpi_xl.write_workbook(outcome, "plan.xlsx", "plan.scored.xlsx")
 
 The pipeline, one module a step: reading -> validation -> compiling ->

@@ -37,6 +37,7 @@ class Outcome:
     results: pd.DataFrame | None = None
     payouts: pd.DataFrame | None = None
     departments: pd.DataFrame | None = None
+    rule_trace: pd.DataFrame | None = None  # one row a rule, when the workbook has rules
     sheet_titles: list[str] = field(default_factory=list)
 
     @property
@@ -65,15 +66,23 @@ def score_book(raw: RawBook, *, check_only: bool = False, engine: str | None = N
     outcome = Outcome(raw.language, problems, sheet_titles=list(raw.sheet_titles))
     if check_only or book.problems.has_errors:
         return outcome
-    from .assembling import departments_table, payouts_table, results_table
+    from .assembling import departments_table, payouts_table, results_table, rule_trace_table
     from .compiling import compile_plan
     from .engine import run_plan
 
     plan = compile_plan(book)
     scores = run_plan(plan, engine)
+    if scores.rules is not None and scores.rules.problems:
+        # a rule whose computed value is impossible for someone (a negative multiplier):
+        # found only while scoring, and like any error it stops the payouts
+        outcome.problems = sorted([*problems, *scores.rules.problems], key=_reading_order(raw.sheet_titles))
+        if any(p.severity == ERROR for p in scores.rules.problems):
+            return outcome
     outcome.results = results_table(book, plan, scores)
     outcome.payouts = payouts_table(book, plan, scores)
     outcome.departments = departments_table(book, plan, scores)
+    if scores.rules is not None:
+        outcome.rule_trace = rule_trace_table(book, plan, scores)
     return outcome
 
 

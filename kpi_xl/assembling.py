@@ -48,6 +48,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "company": "company multiplier {m}",
         "prorated": "prorated {d}/{p} days",
         "pool": "pool {dept}: factor {f}",
+        "total_rules": "total score {t} ({raw} before rules)",
+        "rules": "rules: {list}",
+        "rule_sep": ", ",
+        "add_score": "{id} ({sign}{v} score)",
+        "plus": "+",
+        "minus": "−",
+        "cap_score": "{id} (score cap {v})",
+        "set_multiplier": "{id} (multiplier {v})",
+        "scale_multiplier": "{id} (×{v})",
+        "force_tier": "{id} (tier '{label}')",
+        "cap_payout": "{id} (cap {amount})",
+        "cap_payout_multiple": "{id} (cap {v}× target bonus)",
+        "ineligible": "{id} (not eligible → no bonus)",
     },
     "zh": {
         "attainment": "达成率 {a}",
@@ -77,6 +90,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "company": "公司系数 {m}",
         "prorated": "按天折算 {d}/{p} 天",
         "pool": "奖金池 {dept}：系数 {f}",
+        "total_rules": "总分 {t}（规则前 {raw}）",
+        "rules": "规则：{list}",
+        "rule_sep": "、",
+        "add_score": "{id}（{sign} {v} 分）",
+        "plus": "加",
+        "minus": "减",
+        "cap_score": "{id}（总分封顶 {v}）",
+        "set_multiplier": "{id}（系数设为 {v}）",
+        "scale_multiplier": "{id}（系数 ×{v}）",
+        "force_tier": "{id}（档位 '{label}'）",
+        "cap_payout": "{id}（封顶 {amount}）",
+        "cap_payout_multiple": "{id}（封顶 {v} 倍目标奖金）",
+        "ineligible": "{id}（不参与奖金 → 无奖金）",
     },
 }
 
@@ -213,10 +239,11 @@ def payouts_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFra
     failing: dict[int, list[int]] = {}
     for i in np.flatnonzero(scores.row_gate_failed):
         failing.setdefault(int(plan.row_employee[i]), []).append(int(i))
+    fired, explained = _rules_per_person(plan, scores, words)
     tiers, gates, notes = [], [], []
     for e in range(plan.n_employees):
         row = int(scores.tier_row[e])
-        tier = plan.tier_labels[row] if row >= 0 else schema.word("no_bonus", language)
+        tier = _tier_label(plan, row, language)
         tiers.append(tier)
         failed_rows = failing.get(e, [])
         if failed_rows:
@@ -224,23 +251,65 @@ def payouts_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFra
             gates.append(f"{schema.word('failed', language)}: {names}")
         else:
             gates.append(schema.word("passed", language))
-        notes.append(_payout_note(book, plan, scores, e, tier, failed_rows, words))
-    return pd.DataFrame(
-        {
-            "employee_id": employees.ids,
-            "name": employees.names,
-            "department": employees.department,
-            "total_score": scores.total,
-            "tier": tiers,
-            "multiplier": scores.multiplier,
-            "gate": gates,
-            "proration": plan.proration,
-            "payout_before_pool": scores.payout_before_pool,
-            "pool_factor": scores.department_factor[plan.employee_department],
-            "payout": scores.payout,
-            "note": notes,
-        }
-    )
+        notes.append(_payout_note(book, plan, scores, e, failed_rows, words, explained.get(e)))
+    columns: dict[str, object] = {
+        "employee_id": employees.ids,
+        "name": employees.names,
+        "department": employees.department,
+        "total_score": scores.total,
+        "tier": tiers,
+        "multiplier": scores.multiplier,
+        "gate": gates,
+        "proration": plan.proration,
+        "payout_before_pool": scores.payout_before_pool,
+        "pool_factor": scores.department_factor[plan.employee_department],
+        "payout": scores.payout,
+    }
+    if scores.rules is not None:
+        columns["rules_fired"] = [", ".join(fired.get(e, ())) for e in range(plan.n_employees)]
+    columns["note"] = notes
+    return pd.DataFrame(columns)
+
+
+def _tier_label(plan: Plan, row: int, language: str) -> str:
+    return plan.tier_labels[row] if row >= 0 else schema.word("no_bonus", language)
+
+
+def _rules_per_person(
+    plan: Plan, scores: Scores, words: dict[str, str]
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Per person: the ids of the rules that fired (changed one of their numbers) and what
+    each did, in the order the rules acted (stage, then sheet order)."""
+    fired: dict[int, list[str]] = {}
+    explained: dict[int, list[str]] = {}
+    if scores.rules is None:
+        return fired, explained
+    compiled = plan.rules.rules
+    order = sorted(range(len(compiled)), key=lambda r: (compiled[r].rule.stage, r))
+    for r in order:
+        rule = compiled[r].rule
+        hits = scores.rules.hits[r]
+        texts: dict[float | None, str] = {}  # a rule's value is usually one number: say it once
+        for e, value in zip(hits.people[hits.changed].tolist(), hits.value[hits.changed].tolist()):
+            key = value if value == value else None  # NaN (no number): one text for all
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = _rule_effect(rule, value, plan, words)
+            fired.setdefault(e, []).append(rule.rule_id)
+            explained.setdefault(e, []).append(text)
+    return fired, explained
+
+
+def _rule_effect(rule, value: float, plan: Plan, words: dict[str, str]) -> str:
+    action = rule.action
+    if action == "add_score":
+        sign = words["plus"] if value >= 0 else words["minus"]
+        return words[action].format(id=rule.rule_id, sign=sign, v=plain(abs(value)))
+    if action == "cap_payout":
+        return words[action].format(id=rule.rule_id, amount=f"{value:,.{plan.rounding}f}")
+    if action == "force_tier":
+        return words[action].format(id=rule.rule_id, label=rule.label)
+    return words[action].format(id=rule.rule_id, v=plain(value))
 
 
 def _payout_note(
@@ -248,20 +317,29 @@ def _payout_note(
     plan: Plan,
     scores: Scores,
     e: int,
-    tier: str,
     failed_rows: list[int],
     words: dict[str, str],
+    rules: list[str] | None,
 ) -> str:
-    parts = [words["total"].format(t=plain(scores.total[e]))]
-    multiplier = float(scores.multiplier[e])
-    if scores.tier_row[e] < 0:
+    total = float(scores.total[e])
+    if scores.rules is not None and scores.rules.total_before_rules[e] != total:
+        parts = [words["total_rules"].format(t=plain(total), raw=plain(scores.rules.total_before_rules[e]))]
+    else:
+        parts = [words["total"].format(t=plain(total))]
+    # the tier as looked up from the total; tier rules (if any) are told after it
+    looked_up = scores.rules
+    row = int(looked_up.tier_row_looked_up[e] if looked_up is not None else scores.tier_row[e])
+    multiplier = float(looked_up.multiplier_looked_up[e] if looked_up is not None else scores.multiplier[e])
+    tier = _tier_label(plan, row, book.language)
+    if row < 0:
         parts.append(words["below_tiers"].format(tier=tier))
     else:
-        row = int(scores.tier_row[e])
         how = words["interpolated"] if plan.tier_mode == TIER_LINEAR else ""
         parts.append(
             words["tier"].format(tier=tier, min=plain(plan.tier_min[row]), how=how, m=plain(multiplier))
         )
+    if rules:
+        parts.append(words["rules"].format(list=words["rule_sep"].join(rules)))
     if failed_rows:
         details = words["sep"].join(
             f"{book.kpis.ids[int(plan.row_kpi[i])]} "
@@ -286,7 +364,8 @@ def departments_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.Dat
     d_count = plan.n_departments
     dept = plan.employee_department
     headcount = np.bincount(dept, minlength=d_count)
-    eligible = np.bincount(dept, weights=plan.eligible.astype(float), minlength=d_count).astype(int)
+    people_eligible = scores.rules.eligible if scores.rules is not None else plan.eligible
+    eligible = np.bincount(dept, weights=people_eligible.astype(float), minlength=d_count).astype(int)
     total_score = np.bincount(dept, weights=scores.total, minlength=d_count)
     payout = np.bincount(dept, weights=scores.payout, minlength=d_count)
     scale = 10.0**plan.rounding
@@ -302,6 +381,29 @@ def departments_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.Dat
             "payout": payout,
             "pool": plan.department_pool,
             "pool_factor": scores.department_factor,
+        }
+    )
+
+
+def rule_trace_table(book: ValidatedBook, plan: Plan, scores: Scores) -> pd.DataFrame:
+    """One row a rule, in sheet order: its stage, how many people it matched (condition
+    true: the rule applied to them), how many it changed, and its effect on the payouts
+    before pool."""
+    language = book.language
+    compiled = plan.rules.rules
+    hits = scores.rules.hits
+    stage_words = ("stage_score", "stage_tier", "stage_payout", "stage_eligibility")
+    return pd.DataFrame(
+        {
+            "rule_id": [c.rule.rule_id for c in compiled],
+            "stage": [schema.word(stage_words[c.rule.stage], language) for c in compiled],
+            "action": [schema.ACTION.label(c.rule.action, language) for c in compiled],
+            "condition": [c.rule.condition_text for c in compiled],
+            "value": [c.rule.label if c.rule.label is not None else c.rule.value_text for c in compiled],
+            "matched": [int(h.people.size) for h in hits],
+            "changed": [int(h.changed.sum()) for h in hits],
+            "payout_effect": [float(h.effect.sum()) for h in hits],
+            "note": [c.rule.note for c in compiled],
         }
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +67,8 @@ class Plan:
     # names, for assembling results
     department_names: list[str]
     tier_labels: list[str]
+    # the Rules sheet, compiled (None without rules): kpi_xl.rules.evaluation.RulePlan
+    rules: Any = None
 
     @property
     def n_employees(self) -> int:
@@ -116,6 +119,7 @@ def compile_plan(book: ValidatedBook) -> Plan:
     )
 
     proration, employed_days, period_days = _proration(book)
+    rules = _rules(book, tier_names) if book.rules else None
 
     return Plan(
         row_employee=cards.employee.astype(np.int64),
@@ -157,6 +161,29 @@ def compile_plan(book: ValidatedBook) -> Plan:
         rounding=int(settings.rounding),
         department_names=department_names,
         tier_labels=[r.label for r in tier_rows],
+        rules=rules,
+    )
+
+
+def _rules(book: ValidatedBook, tier_names: list[str]) -> Any:
+    """The Rules sheet's rules as array operations, with the employee facts they read."""
+    from .rules.evaluation import compile_rules
+
+    employees = book.employees
+    return compile_rules(
+        book.rules,
+        first=book.settings.rule_policy == "first",
+        sheet=book.titles.get(schema.RULES.key, schema.RULES.label(book.language)),
+        language=book.language,
+        employee_ids=employees.ids,
+        departments=employees.department,
+        grades=employees.grade,
+        tier_tables=employees.tier_table,
+        tier_names=tier_names,
+        tier_rows_labels=[[row.label for row in book.tiers[name]] for name in tier_names],
+        hire_dates=employees.hire_date,
+        termination_dates=employees.termination_date,
+        period_end=book.settings.period_end,
     )
 
 

@@ -3,6 +3,11 @@
 The one place that strings the kernels together, in the contract's order:
 rows -> employee totals and gates -> tiers -> payouts before pool -> pool
 factors -> rounded, cent-exact payouts.
+
+With a Rules sheet, its rules act at four stages (kpi_xl.rules.evaluation):
+
+    totals -> [score rules] -> tier lookup -> [tier rules] -> payouts before pool
+           -> [payout rules] -> [eligibility rules] -> pools -> rounded payouts
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +38,7 @@ class Scores:
     department_total: np.ndarray  # [d]
     department_factor: np.ndarray  # [d]
     payout: np.ndarray  # [m]
+    rules: Any = None  # kpi_xl.rules.evaluation.RuleOutcome when the plan has rules
 
 
 def default_engine() -> str:
@@ -79,14 +86,29 @@ def run_plan(plan: Plan, engine: str | None = None) -> Scores:
     weighted, total, gate_failed = k.employee_totals(
         plan.row_employee, plan.weight, score, row_gate_failed, plan.n_employees
     )
-    multiplier, tier_row = k.tier_lookup(
-        total,
-        plan.employee_tier_table,
-        plan.tier_offsets,
-        plan.tier_min,
-        plan.tier_multiplier,
-        plan.tier_mode == TIER_LINEAR,
-    )
+    linear = plan.tier_mode == TIER_LINEAR
+
+    def lookup(totals: np.ndarray, tables: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return k.tier_lookup(totals, tables, plan.tier_offsets, plan.tier_min, plan.tier_multiplier, linear)
+
+    run = None
+    if plan.rules is not None and plan.rules.rules:
+        from .rules.evaluation import RuleRun
+
+        unit = k.payouts_before_pool(
+            plan.base_salary,
+            plan.target_bonus_pct,
+            np.ones(plan.n_employees),
+            plan.company_multiplier,
+            plan.proration,
+            plan.eligible,
+            gate_failed,
+        )
+        run = RuleRun(plan, attainment, score, total, gate_failed, unit, lambda t, tables: lookup(t, tables)[0])
+        total = run.score_stage()
+    multiplier, tier_row = lookup(total, plan.employee_tier_table)
+    if run is not None:
+        multiplier, tier_row = run.tier_stage(multiplier, tier_row)
     before = k.payouts_before_pool(
         plan.base_salary,
         plan.target_bonus_pct,
@@ -96,6 +118,8 @@ def run_plan(plan: Plan, engine: str | None = None) -> Scores:
         plan.eligible,
         gate_failed,
     )
+    if run is not None:
+        before = run.payout_stages(before)
     department_total, factor = k.pool_factors(
         plan.employee_department, before, plan.department_pool, plan.pool_mode, plan.n_departments
     )
@@ -115,4 +139,5 @@ def run_plan(plan: Plan, engine: str | None = None) -> Scores:
         department_total=department_total,
         department_factor=factor,
         payout=payout,
+        rules=run.outcome() if run is not None else None,
     )

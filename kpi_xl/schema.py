@@ -115,6 +115,16 @@ COLUMN_ZH: dict[str, str] = {
     "sheet": "工作表",
     "cell": "单元格",
     "message": "信息",
+    # the Rules sheet (an extension of the contract, see docs/workbook.md)
+    "rule_id": "规则编号",
+    "condition": "条件",
+    "action": "动作",
+    # the Payouts column and the Rule trace sheet
+    "rules_fired": "触发规则",
+    "stage": "阶段",
+    "matched": "匹配人数",
+    "changed": "改变人数",
+    "payout_effect": "奖金影响",
 }
 
 # Extra aliases people type that the contract does not list (kept small).
@@ -207,6 +217,13 @@ BUDGET = SheetSpec(
     ),
 )
 
+# The Rules sheet: an extension of the contract (docs/workbook.md, "Rules sheet").
+RULES = SheetSpec(
+    "Rules",
+    "规则",
+    (C("rule_id", True), C("condition"), C("action", True), C("value"), C("note")),
+)
+
 INPUT_SHEETS: tuple[SheetSpec, ...] = (
     SETTINGS,
     KPIS,
@@ -216,6 +233,7 @@ INPUT_SHEETS: tuple[SheetSpec, ...] = (
     TIERS,
     POOLS,
     BUDGET,
+    RULES,
 )
 
 RESULTS = SheetSpec(
@@ -253,6 +271,7 @@ PAYOUTS = SheetSpec(
             "payout_before_pool",
             "pool_factor",
             "payout",
+            "rules_fired",  # only when the workbook has rules (see output_columns)
             "note",
         )
     ),
@@ -277,7 +296,26 @@ PROBLEMS = SheetSpec(
     "Problems", "问题", tuple(C(k) for k in ("severity", "sheet", "cell", "message"))
 )
 
-OUTPUT_SHEETS: tuple[SheetSpec, ...] = (RESULTS, PAYOUTS, DEPARTMENTS, PROBLEMS)
+RULE_TRACE = SheetSpec(
+    "Rule trace",
+    "规则追踪",
+    tuple(
+        C(k)
+        for k in (
+            "rule_id",
+            "stage",
+            "action",
+            "condition",
+            "value",
+            "matched",
+            "changed",
+            "payout_effect",
+            "note",
+        )
+    ),
+)
+
+OUTPUT_SHEETS: tuple[SheetSpec, ...] = (RESULTS, PAYOUTS, DEPARTMENTS, RULE_TRACE, PROBLEMS)
 SHEETS_BY_KEY: dict[str, SheetSpec] = {s.key: s for s in INPUT_SHEETS + OUTPUT_SHEETS}
 
 
@@ -288,6 +326,13 @@ def sheet_aliases(spec: SheetSpec) -> set[str]:
 def column_aliases(key: str) -> set[str]:
     names = {key, COLUMN_ZH[key], *EXTRA_COLUMN_ALIASES.get(key, ())}
     return {normalize(n) for n in names}
+
+
+def output_columns(spec: SheetSpec, present: object) -> SheetSpec:
+    """The spec with only the columns a result table has (``rules_fired`` needs rules)."""
+    keys = set(present)  # type: ignore[call-overload]
+    kept = tuple(c for c in spec.columns if c.key in keys)
+    return spec if len(kept) == len(spec.columns) else SheetSpec(spec.key, spec.zh, kept, spec.required)
 
 
 def is_output_sheet_name(title: str) -> bool:
@@ -336,12 +381,27 @@ YES_NO = Enumeration(
 PRORATION = Enumeration("proration", {"none": "无", "days": "按天"})
 POOL_MODE = Enumeration("pool_mode", {"none": "无", "cap": "封顶", "scale": "按池分配"})
 TIER_MODE = Enumeration("tier_mode", {"step": "阶梯", "linear": "线性"})
+RULE_POLICY = Enumeration("rule_policy", {"all": "全部", "first": "首条"})
+ACTION = Enumeration(
+    "action",
+    {
+        "set_multiplier": "设定系数",
+        "scale_multiplier": "系数乘以",
+        "add_score": "加分",
+        "cap_score": "总分封顶",
+        "cap_payout": "奖金封顶",
+        "cap_payout_multiple": "奖金封顶倍数",
+        "force_tier": "指定档位",
+        "ineligible": "不参与",
+    },
+)
 
 ENUM_COLUMNS: dict[tuple[str, str], Enumeration] = {
     ("KPIs", "direction"): DIRECTION,
     ("KPIs", "method"): METHOD,
     ("KPIs", "gate"): YES_NO,
     ("Employees", "eligible"): YES_NO,
+    ("Rules", "action"): ACTION,
 }
 
 # Method codes used by the compiled plan and the kernels.
@@ -372,6 +432,7 @@ SETTINGS_KEYS: tuple[Setting, ...] = (
     Setting("pool_mode", "奖金池模式", "none", "enum", POOL_MODE),
     Setting("tier_mode", "档位模式", "step", "enum", TIER_MODE),
     Setting("normalize_weights", "权重归一化", "no", "enum", YES_NO),
+    Setting("rule_policy", "命中策略", "all", "enum", RULE_POLICY),
 )
 SETTINGS_BY_ALIAS: dict[str, Setting] = {}
 for _s in SETTINGS_KEYS:
@@ -386,6 +447,11 @@ WORDS: dict[str, dict[str, str]] = {
     "passed": {"en": "passed", "zh": "通过"},
     "failed": {"en": "failed", "zh": "未通过"},
     "no_bonus": {"en": "No bonus", "zh": "无奖金"},
+    # rule stages (the Rule trace sheet)
+    "stage_score": {"en": "score (before tiers)", "zh": "总分（定档前）"},
+    "stage_tier": {"en": "tier (after tiers)", "zh": "档位（定档后）"},
+    "stage_payout": {"en": "payout (before pools)", "zh": "奖金（奖金池前）"},
+    "stage_eligibility": {"en": "eligibility (before pools)", "zh": "资格（奖金池前）"},
 }
 
 

@@ -97,6 +97,9 @@ UNIT_FORMATS: dict[str, str] = {"%": FINE_PERCENT, "USD": WHOLE_MONEY, "元": WH
 # Contract columns the templates leave out (period: not in the contract v1).
 OMITTED_COLUMNS: frozenset[tuple[str, str]] = frozenset({("Scorecards", "period")})
 
+# Columns that get at least this width (a condition is typed into an empty sheet).
+WIDE_COLUMNS: dict[tuple[str, str], int] = {("Rules", "condition"): 60, ("Rules", "value"): 18, ("Rules", "note"): 40}
+
 SETTING_FORMATS: dict[str, str] = {"date": DATE, "ratio": MULTIPLIER, "int": SCORE}
 
 
@@ -214,6 +217,20 @@ COLUMN_HELP: dict[str, Text] = {
     "budget": Text("Budgeted amount: the target of KPIs using this line.", "预算数：使用该科目的指标的目标值。"),
     "key": Text("Setting name; each setting once.", "设置项目名称；每项只填一次。"),
     "value": Text("Value of the setting; blank: the default.", "设置值；留空取默认值。"),
+    "rule_id": Text(
+        "Short id of the rule, e.g. R1: it names the rule in the Payouts notes and on the Rule trace sheet.",
+        "规则的简短编号，例如 R1：奖金结果的说明和规则追踪表中用它指代该规则。",
+    ),
+    "condition": Text(
+        'Who the rule applies to, e.g. tenure_days < 90, or department = "Sales" and '
+        'attainment("REV") >= 110%. Blank: everyone.',
+        '规则适用于哪些人，例如 司龄天数 < 90，或 部门 = "销售部" 且 达成率("REV") >= 110%。留空表示所有人。',
+    ),
+    "action": Text(
+        "What the rule does: set_multiplier, scale_multiplier, add_score, cap_score, cap_payout, "
+        "cap_payout_multiple (× target bonus), force_tier, ineligible.",
+        "规则的动作：设定系数、系数乘以、加分、总分封顶、奖金封顶、奖金封顶倍数（× 目标奖金）、指定档位、不参与。",
+    ),
 }
 SHEET_COLUMN_HELP: dict[tuple[str, str], Text] = {
     ("Employees", "name"): Text("Employee name.", "员工姓名。"),
@@ -230,6 +247,15 @@ SHEET_COLUMN_HELP: dict[tuple[str, str], Text] = {
     ),
     ("Budget", "department"): Text("The department this budget line belongs to.", "该预算科目所属的部门。"),
     ("Budget", "actual"): Text("Actual amount: the actual of KPIs using this line.", "实际数：使用该科目的指标的实际值。"),
+    ("Rules", "value"): Text(
+        "The action's number: 1.1, 110%, 2 or a calculation such as 0.5 * target_bonus. force_tier: a tier "
+        "label. ineligible: blank.",
+        "动作的数值：1.1、110%、2，或计算式如 0.5 * 目标奖金。指定档位：填档位名称。不参与：留空。",
+    ),
+    ("Rules", "note"): Text(
+        "Why the rule exists (shown on the Rule trace sheet). A row with only a note is a comment.",
+        "规则的用途（显示在规则追踪表中）。只填说明的行视为注释。",
+    ),
 }
 SETTING_HELP: dict[str, Text] = {
     "period_start": Text("First day of the bonus period.", "考核期第一天。"),
@@ -251,6 +277,11 @@ SETTING_HELP: dict[str, Text] = {
     "normalize_weights": Text(
         "yes: rescale weights that do not add up to 100% (with a warning); no: that is an error.",
         "是：权重合计不为 100% 时按比例调整（并提示警告）；否：视为错误。",
+    ),
+    "rule_policy": Text(
+        "Rules sheet: all: every matching rule applies, in sheet order; first: at each stage only the first "
+        "matching rule applies to a person.",
+        "规则表：全部：所有符合条件的规则按表中顺序生效；首条：每个阶段只对每人执行第一条符合条件的规则。",
     ),
 }
 SHEET_HELP: dict[str, Text] = {
@@ -381,6 +412,11 @@ def _add_table(book: Workbook, spec: SheetSpec, records: Sequence[Record], langu
             dropdown.add(f"{letter}2:{letter}{LAST_ROW}")
             sheet.add_data_validation(dropdown)
     _set_widths(sheet, columns)
+    for position, key in enumerate(keys, start=1):
+        wanted = WIDE_COLUMNS.get((spec.key, key))
+        dimension = sheet.column_dimensions[get_column_letter(position)]
+        if wanted is not None and (dimension.width or 0) < wanted:
+            dimension.width = wanted  # room to type a condition, even on an empty sheet
     return sheet
 
 
@@ -548,6 +584,7 @@ def _template_tables() -> dict[str, list[dict[str, Any]]]:
             ("OPEX", _SALES, _OPEX_ACCOUNT, 400_000, 385_000),
             ("OPEX", _OPERATIONS, _OPEX_ACCOUNT, 650_000, 671_500),
         ),
+        "Rules": [],  # headers, the action dropdown and input messages; rules are the plan's own
     }
 
 
@@ -576,6 +613,7 @@ EXAMPLE_SETTINGS: dict[str, Any] = {
     "pool_mode": "cap",
     "tier_mode": "step",
     "normalize_weights": "no",
+    "rule_policy": "all",
 }
 
 
@@ -750,7 +788,12 @@ GRADES: dict[str, tuple[tuple[int, int], float]] = {
 STAFF_GRADES = ("P4", "P3", "P3", "P2", "P2", "P1")
 
 # Joiners, leavers and the one person not eligible for a bonus (by employee id).
-HIRES: dict[int, dt.date] = {1011: dt.date(_YEAR, 4, 1), 1022: dt.date(_YEAR, 7, 15), 1040: dt.date(_YEAR, 3, 2)}
+HIRES: dict[int, dt.date] = {
+    1011: dt.date(_YEAR, 4, 1),
+    1022: dt.date(_YEAR, 7, 15),
+    1040: dt.date(_YEAR, 3, 2),
+    1039: dt.date(_YEAR, 10, 12),  # 81 days by the end of the year: rule R1 makes them ineligible
+}
 TERMINATIONS: dict[int, dt.date] = {1008: dt.date(_YEAR, 9, 30), 1030: dt.date(_YEAR, 5, 31)}
 INELIGIBLE: frozenset[int] = frozenset({1012})  # a sales rep on a commission-only plan
 
@@ -800,6 +843,19 @@ FORCED_ATTAINMENT: dict[tuple[int, str], float] = {
     (1027, "IN_REPORT_ERRORS"): 1.0,
     (1034, "IN_TIME_TO_FILL"): 1.0,
 }
+# The plan's rules (see docs/workbook.md, "Rules sheet"), applied in this order.
+EXAMPLE_RULES: list[tuple[Any, ...]] = [
+    ("R1", "tenure_days < 90", "ineligible", None,
+     "Joiners with less than 90 days of service at the end of the year get no bonus."),
+    ("R2", 'department = "Sales" and attainment("IN_QUOTA") >= 110%', "scale_multiplier", Formatted(1.1, PERCENT),
+     "Sales accelerator: ×1.1 for reps at 110% of quota or more."),
+    ("R3", None, "cap_payout_multiple", 2,
+     "Nobody is paid more than twice their target bonus."),
+    ("R4", 'tier_table = "default" and score("IN_ASSESSMENT") < 85 and multiplier > 0.5', "force_tier",
+     "Partially meets", "A 'needs improvement' assessment (below 85) caps the tier at Partially meets."),
+    ("R5", 'actual("CO_NPS") < 30 and not attainment("CO_REV") > 100%', "scale_multiplier", Formatted(0.75, PERCENT),
+     "Customer guard rail: ×0.75 if NPS falls below 30, unless revenue beats plan."),
+]
 FORECAST_RATIO: dict[int, float] = {1004: 1.08, 1010: 0.93}  # forecasts outside the ±5% band
 FAILED_COMPLIANCE: frozenset[int] = frozenset({1019})  # the gate fails: no bonus
 ASSESSMENTS: dict[int, int] = {1001: 100, 1013: 100, 1025: 135, 1036: 60}  # the rest are drawn
@@ -944,6 +1000,7 @@ def build_example_company() -> Workbook:
         ),
         "Pools": _records("department pool", *EXAMPLE_POOLS.items()),
         "Budget": budget,
+        "Rules": _records("rule_id condition action value note", *EXAMPLE_RULES),
     }
     return _book(tables, EXAMPLE_SETTINGS, "en")
 

@@ -19,6 +19,7 @@ import numpy as np
 from . import schema
 from .problems import Problems, did_you_mean
 from .reading import RawBook, RawTable
+from .rules.sheet import read_rules
 from .schema import Enumeration, SheetSpec
 from .values import Invalid, describe, parse_date, parse_enum, parse_id, parse_numbers
 
@@ -39,6 +40,7 @@ class Settings:
     pool_mode: str = "none"
     tier_mode: str = "step"
     normalize_weights: str = "no"
+    rule_policy: str = "all"
     cells: dict[str, str] = field(default_factory=dict)  # key -> A1 of its value
 
 
@@ -116,6 +118,7 @@ class ValidatedBook:
     pools: dict[str, float]
     budget: dict[tuple[str, str], tuple[float, float]]
     problems: Problems
+    rules: list[Any] = field(default_factory=list)  # kpi_xl.rules.sheet.Rule, in sheet order
 
 
 # ------------------------------------------------------------------ sheet reader
@@ -768,6 +771,8 @@ def validate(book: RawBook) -> ValidatedBook:
     _check_settings(settings_reader, settings)
     _check_employee_links(employee_reader, employees, scorecards, tiers, pools, settings)
     _check_pools(pool_reader, pools, pool_index, employees, settings)
+    rules_reader = reader(schema.RULES)
+    rules = read_rules(rules_reader, kpis, employees, tiers, settings)
 
     return ValidatedBook(
         language=language,
@@ -781,6 +786,7 @@ def validate(book: RawBook) -> ValidatedBook:
         pools=pools,
         budget=budget,
         problems=problems,
+        rules=rules,
     )
 
 

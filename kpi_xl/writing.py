@@ -46,9 +46,12 @@ FORMATS: dict[str, str] = {
     "average_total_score": "0.0",
     "headcount": "0",
     "eligible_headcount": "0",
+    "matched": "0",
+    "changed": "0",
+    "payout_effect": MONEY,
 }
 FORMULA_STARTS = ("=", "+", "-", "@")
-WIDTHS: dict[str, int] = {"note": 80, "message": 100}  # the widest a column may grow
+WIDTHS: dict[str, int] = {"note": 80, "message": 100, "condition": 60}  # the widest a column may grow
 
 
 class OutputRefused(Exception):
@@ -62,9 +65,11 @@ def output_frames(outcome: Outcome) -> list[tuple[schema.SheetSpec, pd.DataFrame
         assert outcome.departments is not None
         frames += [
             (schema.RESULTS, outcome.results),
-            (schema.PAYOUTS, outcome.payouts),
+            (schema.output_columns(schema.PAYOUTS, outcome.payouts.columns), outcome.payouts),
             (schema.DEPARTMENTS, outcome.departments),
         ]
+        if outcome.rule_trace is not None:
+            frames.append((schema.RULE_TRACE, outcome.rule_trace))
     if outcome.problems:
         frames.append((schema.PROBLEMS, problems_table(outcome.problems, outcome.language)))
     return frames

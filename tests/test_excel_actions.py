@@ -20,7 +20,7 @@ from tests.conftest import SMOKE_SHEETS
 from tests.payloads import payload_from_sheets, payload_from_xlsx
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "templates" / "example_company.xlsx"
-OUTPUTS = ("Results", "Payouts", "Departments")
+OUTPUTS = ("Results", "Payouts", "Departments", "Rule trace")  # the example company has rules
 
 
 class Client:
@@ -103,7 +103,10 @@ def test_score_button_writes_what_kpi_xl_score_writes(tmp_path):
     payload = payload_from_xlsx(EXAMPLE)
     answer = run_payload("score", payload)
     assert answer["ok"] is True and answer["problems"] == []
-    assert answer["status"] == "Scored 40 people: payouts total 487,380.42."
+    # 487,380.42 before the example had rules; its rules R1 (1039: 6,510.00 -> 0) and R4
+    # (1034: tier Meets 1.0 -> Partially meets 0.5, 18,112.50 -> 9,056.25) take 15,566.25 off;
+    # Sales stays at its capped pool of 140,000.00 (R2 and R3 only move money within it).
+    assert answer["status"] == "Scored 40 people: payouts total 471,814.17."
     client = Client(payload)
     client.apply(answer["actions"])
     inputs = [s["name"] for s in payload["sheets"]]
@@ -115,7 +118,7 @@ def test_score_button_writes_what_kpi_xl_score_writes(tmp_path):
         assert got == want, sheet  # every number identical, every note identical
     payouts = client.rows("Payouts")
     column = payouts[0].index("payout")
-    assert round(sum(r[column] for r in payouts[1:]), 2) == 487380.42
+    assert round(sum(r[column] for r in payouts[1:]), 2) == 471814.17
     assert client.formats["Payouts"][(1, column)] == "#,##0.00"
     assert (0, 0) in client.bold["Payouts"] and (1, 0) not in client.bold["Payouts"]
 
@@ -220,7 +223,7 @@ def test_the_same_button_on_xlwings_own_book_from_the_payload(monkeypatch):
 
     book = xw.Book(json=copy.deepcopy(payload))  # xlwings' book adds its new sheets to the payload it was given
     report = run("score", XlwingsBook(book))
-    assert report.ok and report.status == "Scored 40 people: payouts total 487,380.42."
+    assert report.ok and report.status == "Scored 40 people: payouts total 471,814.17."
     theirs = Client(payload)
     actions = book.json()["actions"]
     for action in actions:  # xlwings fits columns with its own action name

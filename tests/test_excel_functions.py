@@ -210,10 +210,17 @@ def test_functions_give_the_engines_numbers_on_the_example_company():
 
     setting = {s["key"]: s["value"] for s in settings}
     employees = {str(e["employee_id"]): e for e in _table(payload, "Employees")[1]}
+    # The custom functions know nothing of the Rules sheet: people whose numbers a rule
+    # changed (R1 ineligible, R2 ×1.1 then R3's cap, R4 a forced tier) are checked in
+    # tests/test_rules.py; everyone else gets exactly the functions' numbers.
+    changed = {p.employee_id for p in outcome.payouts.itertuples(index=False) if p.rules_fired}
+    assert changed == {"1006", "1034", "1039"}
     for person in outcome.payouts.itertuples(index=False):
         rows = results[results.employee_id == person.employee_id]
         total = one(f.kpi_total([[s] for s in rows.score], [[w] for w in rows.weight]))
         assert total == pytest.approx(person.total_score, rel=1e-15, abs=1e-12)
+        if person.employee_id in changed:
+            continue
         table = employees[person.employee_id]["tier_table"] or "default"
         assert one(f.kpi_tier(person.total_score, tier_rows[table])) == person.multiplier
         assert one(f.kpi_tier(person.total_score, tier_rows[table], None, "label")) == person.tier
@@ -248,6 +255,9 @@ def test_scorecard_spills_the_results_sheet():
         assert got[3:5] == [want.score, want.weighted_score]
         assert got[5] == totals[want.employee_id]
     tiers = dict(zip(outcome.payouts.employee_id, zip(outcome.payouts.tier, outcome.payouts.multiplier)))
+    # rules R2 and R4 change two people's multiplier or tier after the lookup the function spills
+    tiers["1006"] = ("President's club", 2.0)
+    tiers["1034"] = ("Meets", 1.0)
     assert {(row[0], row[6], row[7]) for row in body} == {(e, t, m) for e, (t, m) in tiers.items()}
     # without Employees and Budget, a KPI fed by a budget line cannot be scored: said with its cell
     short = one(f.kpi_scorecard(sheets["Scorecards"], sheets["KPIs"], sheets["Curves"]))

@@ -255,3 +255,220 @@ def test_whole_pipeline_agrees(plan):
 def test_excel_round_examples(value, digits, expected):
     for implementation in (kernels, reference):
         assert implementation.excel_round(np.array([value]), digits)[0] == expected
+
+
+# ------------------------------------------------------------------ the Rules sheet
+# (1) The vectorised compiler of rule expressions vs a per-person interpreter
+#     (tests/naive_rules.py), on random expressions over random people with unknown
+#     values, infinite attainments and numbers a hair off the literals they meet.
+# (2) The whole pipeline with random rules at every stage: numba and the reference
+#     twin give the same numbers and the same trace.
+
+from kpi_xl.rules.checking import Facts, check_expression  # noqa: E402
+from kpi_xl.rules.evaluation import compile_node, compile_rules  # noqa: E402
+from kpi_xl.rules.language import parse  # noqa: E402
+from kpi_xl.rules.sheet import rule_from_text  # noqa: E402
+from tests import naive_rules  # noqa: E402
+
+RULE_FACTS = Facts(kpi_index={"K0": 0, "K1": 1})
+NUMBER_LITERALS = ["0", "1", "0.5", "1.1", "110%", "100", "120", "1e3", "3"]
+
+number_atoms = st.sampled_from(
+    ["total_score", "multiplier", "payout", "base_salary", 'attainment("K0")', 'score("K1")', 'actual("K0")',
+     *NUMBER_LITERALS]
+)
+numbers_text = st.recursive(
+    number_atoms,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        inner.map(lambda t: f"-{t}"),
+        st.tuples(st.sampled_from(["min", "max"]), inner, inner).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+    ),
+    max_leaves=5,
+)
+text_atoms = st.sampled_from(["department", "grade", '"d0"', '"D1"', '" d2 "', '"x"'])
+truth_atoms = st.one_of(
+    st.tuples(numbers_text, st.sampled_from(["=", "<>", "<", "<=", ">", ">="]), numbers_text).map(
+        lambda t: f"{t[0]} {t[1]} {t[2]}"
+    ),
+    st.tuples(text_atoms, st.sampled_from(["=", "<>"]), text_atoms).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+    st.tuples(text_atoms, st.sampled_from(["in", "not in"]), st.lists(text_atoms, min_size=1, max_size=3)).map(
+        lambda t: f"{t[0]} {t[1]} ({', '.join(t[2])})"
+    ),
+    st.tuples(numbers_text, st.lists(numbers_text, min_size=1, max_size=3)).map(
+        lambda t: f"{t[0]} in ({', '.join(t[1])})"
+    ),
+    st.sampled_from(["eligible", "gate_passed", "true", "no", "eligible = no"]),
+)
+truths_text = st.recursive(
+    truth_atoms,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["and", "or", "且", "或"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        inner.map(lambda t: f"not ({t})"),
+    ),
+    max_leaves=6,
+)
+
+NEAR = [0.0, 1.0, 0.5, 1.1, 100.0, 120.0, 1000.0, 3.0]
+near_numbers = st.one_of(
+    st.sampled_from(NEAR),
+    st.sampled_from(NEAR).map(lambda x: x * (1 + 1e-13)),
+    st.sampled_from(NEAR).map(lambda x: x - 1e-13),
+    st.floats(-5, 500, allow_nan=False, allow_subnormal=False),
+)
+maybe = st.one_of(near_numbers, st.just(math.nan), st.just(math.inf))
+
+
+@st.composite
+def populations(draw):
+    m = draw(st.integers(1, 12))
+    column = lambda s: draw(st.lists(s, min_size=m, max_size=m))  # noqa: E731
+    return {
+        "total_score": np.array(column(near_numbers)),
+        "multiplier": np.array(column(near_numbers)),
+        "payout": np.array(column(near_numbers)),
+        "base_salary": np.array(column(near_numbers)),
+        "department": np.array(column(st.sampled_from(["d0", "d1", "d2", "x"]))),
+        "grade": np.array(column(st.sampled_from(["", "d0", "x"]))),
+        "eligible": np.array(column(st.booleans())),
+        "gate_passed": np.array(column(st.booleans())),
+        ("attainment", 0): np.array(column(maybe)),
+        ("score", 1): np.array(column(maybe)),
+        ("actual", 0): np.array(column(maybe)),
+    }
+
+
+class ArraysEnv:
+    """The environment an expression reads, from plain arrays."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def number(self, key):
+        return self.data[key]
+
+    def text(self, key):
+        return self.data[key]
+
+    def boolean(self, key):
+        return self.data[key]
+
+    def kpi(self, function, k):
+        return self.data[(function, k)]
+
+
+def _person(data, e):
+    person = {k: (v[e].item() if hasattr(v[e], "item") else v[e]) for k, v in data.items() if isinstance(k, str)}
+    person["kpi"] = {k: float(v[e]) for k, v in data.items() if isinstance(k, tuple)}
+    return person
+
+
+@SETTINGS
+@given(truths_text, populations())
+def test_conditions_agree_with_the_per_person_twin(text, data):
+    node = parse(text)
+    check_expression(node, text, RULE_FACTS, "ineligible", "true/false")
+    value, known = compile_node(node)(ArraysEnv(data))
+    m = len(data["department"])
+    value = np.broadcast_to(value, (m,))
+    known = np.broadcast_to(known, (m,))
+    for e in range(m):
+        expected = naive_rules.evaluate(node, _person(data, e))
+        assert (bool(value[e]) if known[e] else None) == expected, (text, e)
+
+
+@SETTINGS
+@given(numbers_text, populations())
+def test_values_agree_with_the_per_person_twin(text, data):
+    node = parse(text)
+    check_expression(node, text, RULE_FACTS, "ineligible", "number")
+    value = np.broadcast_to(np.asarray(compile_node(node)(ArraysEnv(data)), dtype=float), (len(data["grade"]),))
+    expected = np.array([naive_rules.evaluate(node, _person(data, e)) for e in range(len(data["grade"]))], dtype=float)
+    assert_same(value, expected)
+
+
+RULE_TEMPLATES = [
+    ("add_score", "total_score < {t}", "{v}"),
+    ("add_score", 'attainment("K0") >= {a} or department = "D0"', "-{v}"),
+    ("cap_score", None, "{t}"),
+    ("force_tier", "total_score >= {t}", "T{row}"),
+    ("force_tier", 'not eligible', "No bonus"),
+    ("set_multiplier", "multiplier > {mult}", "{mult}"),
+    ("scale_multiplier", 'department in ("D0", "D2") and gate_passed', "{f}"),
+    ("scale_multiplier", "tier = \"T{row}\"", "max(0.5, total_score / 100)"),
+    ("cap_payout", "payout > {p}", "{p}"),
+    ("cap_payout_multiple", None, "{x}"),
+    ("ineligible", "payout < {p}", None),
+    ("ineligible", 'score("K1") < {t}', None),
+]
+
+
+@st.composite
+def plans_with_rules(draw):
+    plan = draw(plans())
+    m = plan.n_employees
+    n_rows = int(plan.tier_offsets[-1])
+    tables = [[f"T{r}" for r in range(plan.tier_offsets[t], plan.tier_offsets[t + 1])]
+              for t in range(len(plan.tier_offsets) - 1)]
+    facts = Facts(kpi_index={f"K{k}": k for k in range(len(plan.kpi_method))})
+    rules = []
+    for i, (action, condition, value) in enumerate(
+        draw(st.lists(st.sampled_from(RULE_TEMPLATES), min_size=1, max_size=8))
+    ):
+        fill = {
+            "t": draw(st.sampled_from([0, 50, 80, 100, 120])),
+            "v": draw(st.sampled_from([5, 20, 40])),
+            "a": draw(st.sampled_from(["90%", "1", "1.1"])),
+            "row": draw(st.integers(0, n_rows - 1)),
+            "mult": draw(st.sampled_from([0.5, 1, 1.5])),
+            "f": draw(st.sampled_from([0.75, 1.1, 2])),
+            "p": draw(st.sampled_from([0, 1000, 20000])),
+            "x": draw(st.sampled_from([0.5, 1, 2])),
+        }
+        if "K0" not in facts.kpi_index or "K1" not in facts.kpi_index:
+            if condition and "K" in condition:
+                continue
+        condition = condition.format(**fill) if condition else None
+        value = value.format(**fill) if value else None
+        rules.append(rule_from_text(f"R{i}", condition, action, value, facts, row=i + 2))
+    if not rules:  # every drawn rule needed a KPI the plan lacks
+        rules.append(rule_from_text("R0", None, "cap_score", 100, facts, row=2))
+    plan.rules = compile_rules(
+        rules,
+        first=draw(st.booleans()),
+        sheet="Rules",
+        language="en",
+        employee_ids=[str(e) for e in range(m)],
+        departments=[plan.department_names[d] for d in plan.employee_department],
+        grades=[None] * m,
+        tier_tables=[f"table{t}" for t in plan.employee_tier_table],
+        tier_names=[f"table{t}" for t in range(len(tables))],
+        tier_rows_labels=tables,
+        hire_dates=[None] * m,
+        termination_dates=[None] * m,
+        period_end=None,
+    )
+    return plan
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(plans_with_rules())
+def test_whole_pipeline_with_rules_agrees(plan):
+    fast = run_plan(plan, "numba")
+    slow = run_plan(plan, "reference")
+    for name in ("total", "multiplier", "payout_before_pool", "department_factor"):
+        assert_same(getattr(fast, name), getattr(slow, name))
+    np.testing.assert_array_equal(fast.tier_row, slow.tier_row)
+    np.testing.assert_allclose(fast.payout, slow.payout, rtol=0, atol=10.0 ** -plan.rounding + 1e-9)
+    np.testing.assert_array_equal(fast.rules.eligible, slow.rules.eligible)
+    for a, b in zip(fast.rules.hits, slow.rules.hits):
+        np.testing.assert_array_equal(a.people, b.people)
+        np.testing.assert_array_equal(a.changed, b.changed)
+        assert_same(a.value, b.value)
+        np.testing.assert_allclose(a.effect, b.effect, rtol=1e-9, atol=1e-6)
+    assert [str(p) for p in fast.rules.problems] == [str(p) for p in slow.rules.problems]
+    # the effects add up to the payouts before pool with the rules minus without them
+    plain = run_plan(Plan(**{**plan.__dict__, "rules": None}), "reference")
+    effects = sum(float(h.effect.sum()) for h in slow.rules.hits)
+    assert effects == pytest.approx(float(slow.payout_before_pool.sum() - plain.payout_before_pool.sum()),
+                                    rel=1e-9, abs=1e-6)

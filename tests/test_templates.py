@@ -458,3 +458,22 @@ def test_template_scores_without_problems(language: str, tmp_path: Path) -> None
     outcome = score_workbook(path)
     assert outcome.ok and outcome.problems == [], [str(p) for p in outcome.problems]
     assert len(outcome.payouts) == len(table(reload(templates.build_template(language)), schema.EMPLOYEES, language))
+
+
+@pytest.mark.parametrize("language", schema.LANGUAGES)
+def test_template_rules_sheet_is_empty_with_an_action_dropdown(language: str, generated: dict[str, Workbook]) -> None:
+    book = generated[templates.TEMPLATE_FILES[language]]
+    sheet = book[schema.RULES.label(language)]
+    assert table(book, schema.RULES, language) == []
+    assert [c.value for c in sheet[1]] == [schema.RULES.column(k).label(language) for k in templates.template_columns(schema.RULES)]
+    assert dropdowns(sheet)[f"C2:C{templates.LAST_ROW}"] == schema.ACTION.choices(language)
+    assert sheet.column_dimensions["B"].width >= 60  # room to type a condition
+    settings = settings_of(book, language)
+    assert schema.RULE_POLICY.parse(settings["rule_policy"]) == "all"
+
+
+def test_example_has_realistic_rules(example: Workbook) -> None:
+    rules = table(example, schema.RULES)
+    assert 4 <= len(rules) <= 6
+    assert {r["action"] for r in rules} >= {"ineligible", "scale_multiplier", "cap_payout_multiple", "force_tier"}
+    assert all(r["note"] for r in rules)
