@@ -14,7 +14,7 @@ import time
 
 from . import suite
 
-FULL = {"kernel_sizes": [10_000, 100_000, 1_000_000], "e2e": 100_000, "memory": 1_000_000, "repeats": 5}
+FULL = {"kernel_sizes": [10_000, 100_000, 1_000_000], "e2e": 100_000, "memory": 1_000_000, "repeats": 3}
 QUICK = {"kernel_sizes": [10_000], "e2e": 10_000, "memory": 100_000, "repeats": 3}
 
 

@@ -141,6 +141,12 @@ def score_rows(
         rise_over[k] = 1.0 - kpi_threshold[k]
         climb[k] = kpi_stretch_score[k] - kpi_target_score[k]
         climb_over[k] = kpi_stretch[k] - 1.0
+        # a divisor of 0 belongs to a half of the line that is never kept
+        # (threshold 1: nothing is below 1 and at or above it; stretch 1 likewise)
+        if rise_over[k] == 0.0:
+            rise_over[k] = 1.0
+        if climb_over[k] == 0.0:
+            climb_over[k] = 1.0
         method = kpi_method[k]
         if method == METHOD_DIRECT:
             gate_low[k] = lowered(kpi_threshold_score[k])
@@ -151,34 +157,56 @@ def score_rows(
         else:
             gate_low[k] = lowered(curve_x[curve_offsets[kpi_curve[k]]])
     one_low = lowered(1.0)
+    # Pass 1, every row, without a branch that depends on the data: attainment,
+    # the line's score (both halves computed, one kept), binary and direct
+    # scores and gates; rows scored on a curve are only listed here.
+    curve_rows = np.empty(n, dtype=np.int64)
+    n_curve = 0
     for i in range(n):
         k = row_kpi[i]
         method = kpi_method[k]
-        if method == METHOD_DIRECT:
-            attainment[i] = math.nan
-            s = min(max(actual[i], 0.0), kpi_stretch_score[k])
-            score[i] = s
-            gate_failed[i] = kpi_gate[k] and not s >= gate_low[k]
+        x = actual[i]
+        t = target[i]
+        lower = kpi_lower[k]
+        numerator = t if lower else x
+        denominator = x if lower else t
+        zero = denominator == 0.0  # lower is better and actual 0: infinite attainment
+        a = numerator / (1.0 if zero else denominator)
+        a = math.inf if zero else a
+        direct = method == METHOD_DIRECT
+        attainment[i] = math.nan if direct else a
+        line = a if a < stretch_low[k] else 1.0  # at or above stretch neither half is kept: no inf * 0
+        rising = kpi_threshold_score[k] + (line - kpi_threshold[k]) * rise[k] / rise_over[k]
+        above = kpi_target_score[k] + (line - 1.0) * climb[k] / climb_over[k]
+        s = above if a >= one_low else rising
+        s = kpi_stretch_score[k] if a >= stretch_low[k] else s
+        s = s if a >= threshold_low[k] else 0.0
+        s = (kpi_target_score[k] if a >= one_low else 0.0) if method == METHOD_BINARY else s
+        clipped = min(max(x, 0.0), kpi_stretch_score[k])
+        s = clipped if direct else s
+        score[i] = s
+        compared = s if direct else a
+        gate_failed[i] = kpi_gate[k] & (not compared >= gate_low[k])
+        curve_rows[n_curve] = i
+        n_curve += (method == METHOD_LINEAR_CURVE) | (method == METHOD_STEP)
+    # Pass 2, rows on a curve: the last point reached, then its score or the line to the next
+    for r in range(n_curve):
+        i = curve_rows[r]
+        k = row_kpi[i]
+        a = attainment[i]
+        c = kpi_curve[k]
+        start = curve_offsets[c]
+        stop = curve_offsets[c + 1]
+        if stop <= start or not a >= lowered(curve_x[start]):
+            score[i] = 0.0
             continue
-        a = attainment_of(actual[i], target[i], kpi_lower[k])
-        attainment[i] = a
-        if method == METHOD_LINEAR:
-            if not a >= threshold_low[k]:
-                score[i] = 0.0
-            elif a >= stretch_low[k]:
-                score[i] = kpi_stretch_score[k]
-            elif not a >= one_low:
-                score[i] = kpi_threshold_score[k] + (a - kpi_threshold[k]) * rise[k] / rise_over[k]
-            else:
-                score[i] = kpi_target_score[k] + (a - 1.0) * climb[k] / climb_over[k]
-        elif method == METHOD_BINARY:
-            score[i] = kpi_target_score[k] if a >= one_low else 0.0
-        else:  # a curve: linear interpolation or step
-            c = kpi_curve[k]
-            start = curve_offsets[c]
-            stop = curve_offsets[c + 1]
-            score[i] = score_curve(a, curve_x, curve_y, start, stop, method == METHOD_LINEAR_CURVE)
-        gate_failed[i] = kpi_gate[k] and not a >= gate_low[k]
+        j = start
+        while j + 1 < stop and a >= lowered(curve_x[j + 1]):
+            j += 1
+        if kpi_method[k] != METHOD_LINEAR_CURVE or j + 1 == stop:
+            score[i] = curve_y[j]
+        else:
+            score[i] = curve_y[j] + (a - curve_x[j]) * (curve_y[j + 1] - curve_y[j]) / (curve_x[j + 1] - curve_x[j])
     return attainment, score, gate_failed
 
 
