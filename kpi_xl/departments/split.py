@@ -528,6 +528,7 @@ def split(master_path: Path, by: str, out_dir: Path, *, force: bool = False, pro
         return result
     result.groups = groups_of(master, by)
     names = file_names(master, result.groups)
+    out_dir.mkdir(parents=True, exist_ok=True)
     existing = [n for n in names if (out_dir / n).exists()]
     if existing and not force:
         raise FileExistsError(
