@@ -183,3 +183,13 @@ def test_fingerprint_survives_excel_rewriting_formulas() -> None:
         "=LOOKUP(H4,Curves!$D$14:$D$18,Curves!$C$14:$C$18)")
     assert canonical(0.3) == canonical(0.29999999999999999) and canonical(100) == canonical(100.0)
     assert canonical('=IF(A1="a b","x","y")') != canonical('=IF(A1="ab","x","y")')
+
+
+def test_split_by_manager_gives_each_manager_the_direct_reports(company, tmp_path) -> None:
+    assert main(["split", str(company["master"]), "--by", "manager", "-o", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+    assert "master - Margaret Okafor (1001).xlsx" in names and "master - no manager.xlsx" in names
+    book = openpyxl.load_workbook(tmp_path / "master - Margaret Okafor (1001).xlsx")
+    reports = [r[0] for r in book["Employees"].iter_rows(min_row=2, values_only=True)]
+    assert reports == list(range(1002, 1013))  # her 11 reports, not herself
+    assert main(["split", str(company["master"]), "--by", "manager", "-o", str(tmp_path)]) == 2  # no overwrite
