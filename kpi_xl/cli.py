@@ -24,6 +24,8 @@ Start here:
   kpi-xl check my_plan.xlsx        list every problem, with its cell
   kpi-xl score my_plan.xlsx        write my_plan.scored.xlsx with the results
   kpi-xl demo                      build and score an example company
+  kpi-xl split my_plan.xlsx        one file per department to fill in
+  kpi-xl collect my_plan.xlsx DIR  merge the returned files into a new master
 """
 
 EPILOG = """\
@@ -135,6 +137,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-busy", type=int, default=2, metavar="N",
         help="workbooks scored at once; more wait, then get 'busy' (default 2)",
     )
+    split = commands.add_parser(
+        "split", help="one protected scorecard file per department (or manager) to fill in",
+        description="Write one workbook per department (or manager) holding its people and their "
+        "scorecard rows, with live scores; only actual and comment can be typed in "
+        "(docs/department-heads.md).",
+    )
+    split.add_argument("master", type=Path, metavar="MASTER.xlsx")
+    split.add_argument("--by", choices=("department", "manager"), default="department",
+                       help="one file per department (default) or per manager's direct reports")
+    split.add_argument("-o", "--output-dir", type=Path, metavar="DIR",
+                       help="folder for the files (default: MASTER's name + ' split' beside it)")
+    split.add_argument("--force", action="store_true", help="replace files of an earlier split in DIR")
+
+    collect = commands.add_parser(
+        "collect", help="merge the returned department files into a new master",
+        description="Check the returned files against their fingerprints and merge their actuals "
+        "and comments into a NEW workbook (MASTER is never changed), with a Collection sheet "
+        "recording every change and a Collection problems sheet.",
+    )
+    collect.add_argument("master", type=Path, metavar="MASTER.xlsx")
+    collect.add_argument("inputs", type=Path, nargs="+", metavar="FILES|DIR")
+    collect.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
+                         help="where to write (default: MASTER.collected.xlsx beside the master)")
     return parser
 
 
@@ -342,7 +367,62 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin}
+def _split(args: argparse.Namespace) -> int:
+    from .departments.split import split
+
+    master: Path = args.master
+    if not master.is_file():
+        _say(f"kpi-xl: {master} does not exist")
+        return EXIT_USAGE
+    folder = args.output_dir or master.with_name(f"{master.stem} split")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        result = split(master, args.by, folder, force=args.force)
+    except FileExistsError as exists:
+        _say(f"kpi-xl: {exists}")
+        return EXIT_USAGE
+    _print_problems(result.problems)
+    if not result.ok:
+        _say(f"{master.name} has {len(result.problems)} error(s) to fix first (kpi-xl check {master.name}); "
+             "nothing was written")
+        return EXIT_PROBLEMS
+    for group, path in zip(result.groups, result.files):
+        print(f"  {group.label}: {path}")
+    print(f"{len(result.files)} file(s) written to {folder}")
+    return EXIT_OK
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from .departments.collect import collect
+
+    master: Path = args.master
+    if not master.is_file():
+        _say(f"kpi-xl: {master} does not exist")
+        return EXIT_USAGE
+    output = args.output or master.with_name(f"{master.stem}.collected{_suffix(master)}")
+    if output.resolve() == master.resolve():
+        _say("kpi-xl: -o names the master itself; collect always writes a new file")
+        return EXIT_USAGE
+    missing = [p for p in args.inputs if not p.exists()]
+    if missing:
+        _say(f"kpi-xl: {missing[0]} does not exist")
+        return EXIT_USAGE
+    if not output.parent.exists():
+        _say(f"kpi-xl: the folder {output.parent} does not exist")
+        return EXIT_USAGE
+    result = collect(master, list(args.inputs), output)
+    for issue in result.issues[:PRINTED_PROBLEMS]:
+        _say(str(issue))
+    if len(result.issues) > PRINTED_PROBLEMS:
+        _say(f"... and {len(result.issues) - PRINTED_PROBLEMS} more (on the Collection problems sheet)")
+    print(f"{result.files} file(s) read, {len(result.changes)} cell(s) merged; written to {result.output}")
+    if not result.ok:
+        _say(f"{len(result.errors)} error(s): the rows they name were not merged")
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+COMMANDS = {"split": _split, "collect": _collect, "score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin}
 
 
 # ------------------------------------------------------------------ output
