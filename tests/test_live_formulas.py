@@ -47,7 +47,15 @@ def test_live_formulas_agree_with_the_engine_on_every_row(tmp_path) -> None:
     result = split(company, "department", tmp_path / "split")
     assert result.ok
     recalculated = recalculate(result.files, tmp_path / "recalculated")
-    engine = score_workbook(company)
+    # The live Summary shows the tier and multiplier before the plan's Rules, which HR's
+    # scoring applies (docs/decisions.md): compare with the engine on the master without them.
+    without_rules = openpyxl.load_workbook(company)
+    del without_rules["Rules"]
+    without_rules.save(tmp_path / "without_rules.xlsx")
+    engine = score_workbook(tmp_path / "without_rules.xlsx")
+    with_rules = score_workbook(company)
+    changed = {p.employee_id for p in with_rules.payouts.itertuples() if p.rules_fired}
+    assert changed == {"1006", "1034", "1039"}  # the example's rules touch only these three
     rows = {(r.employee_id, r.kpi_id): r for r in engine.results.itertuples()}
     people = {p.employee_id: p for p in engine.payouts.itertuples()}
     seen_rows, seen_people = 0, 0
