@@ -93,6 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output-dir", type=Path, default=Path("kpi-xl-demo"),
         help="folder for the demo files (default: ./kpi-xl-demo)",
     )
+    simulate = commands.add_parser(
+        "simulate", help="Monte Carlo bonus cost from the Forecast sheet",
+        description="Draw RUNS scenarios of the year-end actuals from the Forecast sheet, score each "
+        "scenario with the same engine, and write the distribution of the bonus cost (mean, P10, P50, "
+        "P90, P99, chance of exceeding the Pools budget) with a histogram chart to a new workbook.",
+    )
+    simulate.add_argument("input", type=Path, metavar="INPUT.xlsx")
+    simulate.add_argument("--runs", type=int, default=10_000, help="scenarios (default 10,000)")
+    simulate.add_argument("--seed", type=int, default=1, help="random seed: the same seed, the same numbers")
+    simulate.add_argument(
+        "-o", "--output", type=Path, metavar="OUTPUT.xlsx",
+        help="where to write (default: INPUT.simulation.xlsx beside the input)",
+    )
+    simulate.add_argument(
+        "--engine", choices=("numba", "reference"), default=None,
+        help="numba (parallel, default) or the plain-NumPy reference twin",
+    )
+
     addin = commands.add_parser(
         "addin", help="install the classic Excel add-in (desktop Excel on Windows or Mac)",
         description="Install, remove or check the classic kpi_xl add-in: a KPI tab with a Score "
@@ -295,6 +313,44 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .reading import read_workbook
+    from .simulation import SimulationResult, simulate_book, write_simulation
+
+    if not 1 <= args.runs <= 10_000_000:
+        _say("kpi-xl: --runs must be between 1 and 10,000,000")
+        return EXIT_USAGE
+    if args.seed < 0:
+        _say("kpi-xl: --seed must be 0 or more")
+        return EXIT_USAGE
+    destination = args.output or args.input.with_name(f"{args.input.stem}.simulation.xlsx")
+    if destination.resolve() == args.input.resolve():
+        _say("kpi-xl: -o names the input itself; the simulation goes to a new file")
+        return EXIT_USAGE
+    raw = read_workbook(args.input)
+    with tqdm(total=args.runs, unit="scenario", disable=None, file=sys.stderr) as bar:
+        result = simulate_book(raw, args.runs, args.seed, args.engine, progress=bar.update)
+    problems = result.problems if isinstance(result, SimulationResult) else result
+    _print_problems(problems)
+    if not isinstance(result, SimulationResult):
+        _say(f"{args.input.name}: not simulated, fix the errors above first")
+        return EXIT_PROBLEMS
+    write_simulation(result, destination, raw.language)
+    company = result.summary()[0]
+    budget = company["bonus_budget"]
+    print(
+        f"{result.runs:,} scenarios (seed {result.seed}): bonus cost mean {company['mean']:,.2f}, "
+        f"P10 {company['p10']:,.2f}, P50 {company['p50']:,.2f}, P90 {company['p90']:,.2f}, "
+        f"P99 {company['p99']:,.2f}"
+        + (f"; over the budget of {budget:,.2f} in {company['chance_over_budget']:.1%} of scenarios"
+           if budget == budget else "; no Pools sheet, so no budget to compare with")
+    )
+    print(f"Written to {destination}")
+    return EXIT_OK
+
+
 def _addin(args: argparse.Namespace) -> int:
     from .excel import install
 
@@ -422,7 +478,7 @@ def _collect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"split": _split, "collect": _collect, "score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin}
+COMMANDS = {"split": _split, "collect": _collect, "score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin, "simulate": _simulate}
 
 
 # ------------------------------------------------------------------ output

@@ -119,6 +119,23 @@ COLUMN_ZH: dict[str, str] = {
     "rule_id": "规则编号",
     "condition": "条件",
     "action": "动作",
+    # the Forecast sheet and the Simulation output (kpi-xl simulate)
+    "distribution": "分布",
+    "mean": "均值",
+    "sd": "标准差",
+    "low": "最低",
+    "most_likely": "最可能",
+    "high": "最高",
+    "scope": "范围",
+    "p10": "P10",
+    "p50": "P50",
+    "p90": "P90",
+    "p99": "P99",
+    "bonus_budget": "奖金预算",
+    "chance_over_budget": "超预算概率",
+    "cost_from": "奖金成本自",
+    "cost_to": "奖金成本至",
+    "runs": "次数",
     # the Payouts column and the Rule trace sheet
     "rules_fired": "触发规则",
     "stage": "阶段",
@@ -224,6 +241,22 @@ RULES = SheetSpec(
     (C("rule_id", True), C("condition"), C("action", True), C("value"), C("note")),
 )
 
+# The Forecast sheet: an extension of the contract for kpi-xl simulate (docs/workbook.md).
+FORECAST = SheetSpec(
+    "Forecast",
+    "预测",
+    (
+        C("kpi_id", True),
+        C("department"),
+        C("distribution", True),
+        C("mean"),
+        C("sd"),
+        C("low"),
+        C("most_likely"),
+        C("high"),
+    ),
+)
+
 INPUT_SHEETS: tuple[SheetSpec, ...] = (
     SETTINGS,
     KPIS,
@@ -234,6 +267,7 @@ INPUT_SHEETS: tuple[SheetSpec, ...] = (
     POOLS,
     BUDGET,
     RULES,
+    FORECAST,
 )
 
 RESULTS = SheetSpec(
@@ -382,6 +416,7 @@ PRORATION = Enumeration("proration", {"none": "无", "days": "按天"})
 POOL_MODE = Enumeration("pool_mode", {"none": "无", "cap": "封顶", "scale": "按池分配"})
 TIER_MODE = Enumeration("tier_mode", {"step": "阶梯", "linear": "线性"})
 RULE_POLICY = Enumeration("rule_policy", {"all": "全部", "first": "首条"})
+DISTRIBUTION = Enumeration("distribution", {"normal": "正态", "triangular": "三角"})
 ACTION = Enumeration(
     "action",
     {
@@ -402,6 +437,7 @@ ENUM_COLUMNS: dict[tuple[str, str], Enumeration] = {
     ("KPIs", "gate"): YES_NO,
     ("Employees", "eligible"): YES_NO,
     ("Rules", "action"): ACTION,
+    ("Forecast", "distribution"): DISTRIBUTION,
 }
 
 # Method codes used by the compiled plan and the kernels.

@@ -257,6 +257,23 @@ SHEET_COLUMN_HELP: dict[tuple[str, str], Text] = {
         "规则的用途（显示在规则追踪表中）。只填说明的行视为注释。",
     ),
 }
+SHEET_COLUMN_HELP.update({
+    ("Forecast", "kpi_id"): Text("The KPI whose year-end actual is uncertain.", "年末实际值不确定的指标。"),
+    ("Forecast", "department"): Text(
+        "Only this department's rows of the KPI. Blank: every department.", "仅该部门的此指标。留空：所有部门。"
+    ),
+    ("Forecast", "distribution"): Text(
+        "normal (mean, sd) or triangular (low, most_likely, high), all as fractions of target: 1 = on target.",
+        "正态（均值、标准差）或三角（最低、最可能、最高），均为目标值的倍数：1 = 恰好达标。",
+    ),
+})
+COLUMN_HELP.update({
+    "mean": Text("normal: the expected actual as a fraction of target, e.g. 100%.", "正态：预期实际值占目标值的比例，如 100%。"),
+    "sd": Text("normal: the standard deviation as a fraction of target, e.g. 8%.", "正态：标准差占目标值的比例，如 8%。"),
+    "low": Text("triangular: the lowest actual as a fraction of target.", "三角：最低实际值占目标值的比例。"),
+    "most_likely": Text("triangular: the most likely actual as a fraction of target.", "三角：最可能的实际值占目标值的比例。"),
+    "high": Text("triangular: the highest actual as a fraction of target.", "三角：最高实际值占目标值的比例。"),
+})
 SETTING_HELP: dict[str, Text] = {
     "period_start": Text("First day of the bonus period.", "考核期第一天。"),
     "period_end": Text("Last day of the bonus period.", "考核期最后一天。"),
@@ -856,6 +873,15 @@ EXAMPLE_RULES: list[tuple[Any, ...]] = [
     ("R5", 'actual("CO_NPS") < 30 and not attainment("CO_REV") > 100%', "scale_multiplier", Formatted(0.75, PERCENT),
      "Customer guard rail: ×0.75 if NPS falls below 30, unless revenue beats plan."),
 ]
+# kpi-xl simulate: how the year could end, as fractions of target (docs/workbook.md, "Forecast sheet").
+EXAMPLE_FORECAST: list[tuple[Any, ...]] = [
+    ("CO_REV", None, "normal", Formatted(1.0, PERCENT), Formatted(0.08, PERCENT), None, None, None),
+    ("IN_QUOTA", "Sales", "normal", Formatted(1.02, PERCENT), Formatted(0.12, PERCENT), None, None, None),
+    ("CO_MARGIN", None, "triangular", None, None, Formatted(0.8, PERCENT), Formatted(1.0, PERCENT),
+     Formatted(1.15, PERCENT)),
+    ("IN_ORDERS", None, "triangular", None, None, Formatted(0.85, PERCENT), Formatted(1.0, PERCENT),
+     Formatted(1.2, PERCENT)),
+]
 FORECAST_RATIO: dict[int, float] = {1004: 1.08, 1010: 0.93}  # forecasts outside the ±5% band
 FAILED_COMPLIANCE: frozenset[int] = frozenset({1019})  # the gate fails: no bonus
 ASSESSMENTS: dict[int, int] = {1001: 100, 1013: 100, 1025: 135, 1036: 60}  # the rest are drawn
@@ -1001,6 +1027,7 @@ def build_example_company() -> Workbook:
         "Pools": _records("department pool", *EXAMPLE_POOLS.items()),
         "Budget": budget,
         "Rules": _records("rule_id condition action value note", *EXAMPLE_RULES),
+        "Forecast": _records("kpi_id department distribution mean sd low most_likely high", *EXAMPLE_FORECAST),
     }
     return _book(tables, EXAMPLE_SETTINGS, "en")
 
