@@ -373,8 +373,8 @@ def write_simulation(result: SimulationResult, destination: Any, language: str =
             sheet.cell(r, col).number_format = "#,##0.00"
         sheet.cell(r, 8).number_format = "0.0%"
     sheet.append([])
-    start = sheet.max_row + 1
     sheet.append([schema.COLUMN_ZH[c] if zh else c for c in ("cost_from", "cost_to", "runs")])
+    start = sheet.max_row  # the histogram's header row
     for cell in sheet[start]:
         cell.font = Font(bold=True)
     for low, high, count in histogram(result.total):

@@ -151,8 +151,11 @@ def test_cli_writes_the_simulation_sheet_with_its_chart(tmp_path, capsys):
     assert [c.value for c in sheet[2]] == ["scope", "mean", "p10", "p50", "p90", "p99", "bonus_budget",
                                            "chance_over_budget"]
     assert [sheet.cell(r, 1).value for r in (3, 4, 5)] == ["Company", "Sales", "Ops"]
-    assert len(sheet._charts) == 1
+    assert [sheet.cell(7, c).value for c in (1, 2, 3)] == ["cost_from", "cost_to", "runs"]
     counts = [sheet.cell(r, 3).value for r in range(8, sheet.max_row + 1)]
     assert sum(counts) == 300  # the histogram holds every scenario
+    [chart] = sheet._charts
+    assert chart.series[0].cat.numRef.f == "'Simulation'!$A$8:$A$37"  # the bins, not the header
+    assert chart.series[0].val.numRef.f == "'Simulation'!$C$8:$C$37"
     assert cli(["simulate", str(book), "--runs", "0"]) == 2
     assert cli(["simulate", str(write_sheets(tmp_path / "bare.xlsx", SMOKE_SHEETS))]) == 1
