@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
@@ -141,3 +142,77 @@ def test_pictures_and_pivot_parts_survive(tmp_path: Path) -> None:
     assert b'cacheId="1" r:id="rIdPc1"' in after["xl/workbook.xml"]
     assert b"pivotCacheDefinition1.xml" in after["xl/_rels/workbook.xml.rels"]
     assert b"pivotTable1.xml" in after["[Content_Types].xml"]
+
+
+def test_numbers_read_back_exactly(tmp_path: Path) -> None:
+    """Every number of the output sheets reads back as the very double the engine computed."""
+    import math
+
+    from python_calamine import CalamineWorkbook
+
+    source = write_sheets(tmp_path / "plan.xlsx", SMOKE_SHEETS)
+    outcome = kpi_xl.score_workbook(source)
+    output = kpi_xl.write_workbook(outcome, source, tmp_path / "out.xlsx")
+    book = CalamineWorkbook.from_path(str(output))
+    for title, frame in (("Results", outcome.results), ("Payouts", outcome.payouts), ("Departments", outcome.departments)):
+        rows = book.get_sheet_by_name(title).to_python()
+        for column, name in enumerate(rows[0]):
+            if frame[name].dtype.kind not in "fi":
+                continue
+            for row, expected in zip(rows[1:], frame[name].tolist()):
+                got = row[column]
+                if isinstance(expected, float) and not math.isfinite(expected):
+                    assert got == "", (title, name)
+                else:
+                    assert got == expected and math.copysign(1, got) == math.copysign(1, expected), (title, name, got, expected)
+    assert any(
+        repr(v) != "%.16g" % v for v in outcome.results["weighted_score"].tolist()
+    )  # the smoke book has a value %.16g would have rounded (66.24999999999999 stays itself)
+
+
+def test_text_and_odd_values_are_written_as_openpyxl_writes_them(tmp_path: Path) -> None:
+    source = write_sheets(tmp_path / "plan.xlsx", SMOKE_SHEETS)
+    outcome = kpi_xl.score_workbook(source)
+    texts = ["A & B <x> > y", " padded ", "=SUM(A1)", "+1", "#N/A", "", "line\r\nbreak", "x" * 40000, "普通"]
+    numbers = [0.1 + 0.2, 1234.0, float("nan"), float("inf"), 1e16, -0.0, 1e-7, 123456789.125]
+    results = outcome.results.iloc[[0] * len(texts)].reset_index(drop=True)
+    results["note"] = texts
+    results["attainment"] = (numbers + [0.5])[: len(texts)]
+    outcome.results = results
+    output = kpi_xl.write_workbook(outcome, source, tmp_path / "odd.xlsx")
+    sheet = openpyxl.load_workbook(output)["Results"]
+    notes = [sheet.cell(row=r, column=9) for r in range(2, len(texts) + 2)]
+    assert [c.value for c in notes[:5]] == ["A & B <x> > y", " padded ", "=SUM(A1)", "+1", "#N/A"]
+    assert [c.data_type for c in notes[:5]] == ["s", "s", "s", "s", "e"]  # text stays text; an error code is an error
+    assert notes[5].value is None
+    assert notes[6].value == "line\r\nbreak"
+    assert notes[7].value == "x" * 32767  # Excel's longest text, cut as openpyxl cuts it
+    assert notes[8].value == "普通"
+    attainment = [sheet.cell(row=r, column=6).value for r in range(2, len(texts) + 2)]
+    assert attainment[:2] == [0.30000000000000004, 1234] and isinstance(attainment[1], int)
+    assert attainment[2] is None and attainment[3] is None  # NaN and infinity: blank cells
+    assert attainment[4:8] == [1e16, 0, 1e-7, 123456789.125]
+    assert sheet.cell(row=2, column=6).number_format == "0.0%"
+
+
+def test_illegal_characters_are_refused_as_openpyxl_refuses_them(tmp_path: Path) -> None:
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    source = write_sheets(tmp_path / "plan.xlsx", SMOKE_SHEETS)
+    outcome = kpi_xl.score_workbook(source)
+    outcome.results = outcome.results.assign(note="bell \x07")
+    with pytest.raises(IllegalCharacterError):
+        kpi_xl.write_workbook(outcome, source, tmp_path / "bad.xlsx")
+    assert not (tmp_path / "bad.xlsx").exists()
+
+
+def test_user_parts_are_copied_still_compressed(tmp_path: Path) -> None:
+    source = rich_workbook(tmp_path / "rich.xlsx")
+    output = kpi_xl.write_workbook(kpi_xl.score_workbook(source), source, tmp_path / "out.xlsx")
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(output) as after:
+        assert after.testzip() is None
+        for info in before.infolist():
+            if info.filename in CHANGED or info.filename.startswith("xl/worksheets/sheet"):
+                continue
+            copied = after.getinfo(info.filename)
+            assert (copied.CRC, copied.compress_size, copied.compress_type) == (info.CRC, info.compress_size, info.compress_type)
