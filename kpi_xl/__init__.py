@@ -54,7 +54,8 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """The classic add-in's Score button (``kpi_xl.xlam`` runs ``import kpi_xl; kpi_xl.main()``)."""
+    """The classic add-in's button: check, then score the active workbook (``kpi_xl.xlam`` runs
+    ``import kpi_xl; kpi_xl.main()``). xlwings is imported here, never when kpi_xl is."""
     from .excel.classic import main as _main
 
     _main()

@@ -121,7 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", type=Path, metavar="FOLDER",
         help="Excel's startup folder (default: this user's XLSTART folder)",
     )
-    addin.add_argument("--force", action="store_true", help="replace a different kpi_xl.xlam already there")
+    addin.add_argument(
+        "--force", action="store_true",
+        help="replace (install) or delete (remove) a different kpi_xl.xlam already there",
+    )
 
     serve = commands.add_parser(
         "serve", help="serve the Office.js add-in (Excel on the web, Windows, Mac)",
@@ -360,12 +363,12 @@ def _addin(args: argparse.Namespace) -> int:
         _say(f"kpi-xl: {problem}")
         return EXIT_USAGE
     if place is None:  # --dir: the configuration file goes beside the add-in
-        place = install.Place(args.dir, args.dir / install.CONF_NAME, install.default_key())
+        place = install.folder_place(args.dir)
     try:
         if args.action == "install":
             said = install.install(place, force=args.force)
         elif args.action == "remove":
-            said = install.remove(place)
+            said = install.remove(place, force=args.force)
         else:
             ok, said = install.status(place)
             for line in said:

@@ -1,72 +1,84 @@
-"""kpi_xl in xlwings Lite: paste this file into xlwings Lite's main.py editor.
+"""kpi_xl in xlwings Lite: paste this file into xlwings Lite's main.py tab.
 
-Custom functions (=KPI_SCORE(...), ...) and scripts (buttons) that call
-kpi_xl's Excel layer — the same code as the other hosts. numba does not exist
-in Lite's Pyodide, so kpi_xl computes with its NumPy reference twin, which
-gives identical numbers (tests/test_addin_lite.py). Errors in a cell come back
-as text, e.g. "#VALUE! target must be above 0".
+The functions =KPI_ATTAINMENT, =KPI_SCORE, =KPI_TOTAL, =KPI_TIER, =KPI_PAYOUT,
+=KPI_SCORECARD and the scripts check and score call kpi_xl's Excel layer, the
+same code as the desktop add-in and `kpi-xl score`. numba does not exist in
+Lite's Pyodide: kpi_xl computes with its NumPy reference twin, which gives the
+same numbers (tests/test_addin_lite.py). A bad argument gives a real Excel
+error in its cell (#VALUE!, #N/A, #NUM!), which SUM and IFERROR treat as such.
 """
 
 import xlwings as xw
-from xlwings import func, script
+from xlwings import arg, func, script
 
-from kpi_xl.excel import functions
 from kpi_xl.excel.actions import XlwingsBook, run
+from kpi_xl.excel.functions import FUNCTIONS, CellError, call
 
 
-@func
+def kpi(name):
+    """@func with kpi_xl's help text; every argument read as rows, error cells as their code."""
+
+    def decorate(function):
+        function.__doc__ = FUNCTIONS[name].description
+        for parameter in reversed(FUNCTIONS[name].parameters):
+            function = arg(parameter.name, ndim=2, err_to_str=True, doc=parameter.description)(function)
+        return func(function)
+
+    return decorate
+
+
+def cells(name, *args):
+    """The function's rows (a range spills), an error cell as its code ("#VALUE!"), which
+    xlwings hands Excel as an error value."""
+    return [[v.code if isinstance(v, CellError) else v for v in row] for row in call(name, args)]
+
+
+@kpi("KPI_ATTAINMENT")
 def KPI_ATTAINMENT(actual, target, direction=None):
-    """Attainment of actual against target (lower-is-better KPIs: target / actual)."""
-    return functions.with_text_errors(functions.kpi_attainment(actual, target, direction))
+    return cells("KPI_ATTAINMENT", actual, target, direction)
 
 
-@func
+@kpi("KPI_SCORE")
 def KPI_SCORE(actual, target, method=None, threshold=None, stretch=None, curve=None, direction=None):
-    """A KPI's score from its actual and target, as the KPIs sheet scores it."""
-    return functions.with_text_errors(
-        functions.kpi_score(actual, target, method, threshold, stretch, curve, direction)
-    )
+    return cells("KPI_SCORE", actual, target, method, threshold, stretch, curve, direction)
 
 
-@func
+@kpi("KPI_TOTAL")
 def KPI_TOTAL(scores, weights):
-    """Weighted total score: the sum of score x weight over the weights' sum."""
-    return functions.with_text_errors(functions.kpi_total(scores, weights))
+    return cells("KPI_TOTAL", scores, weights)
 
 
-@func
+@kpi("KPI_TIER")
 def KPI_TIER(score, tiers, mode=None, result=None):
-    """The bonus multiplier (or the tier's label) for a total score."""
-    return functions.with_text_errors(functions.kpi_tier(score, tiers, mode, result))
+    return cells("KPI_TIER", score, tiers, mode, result)
 
 
-@func
+@kpi("KPI_PAYOUT")
 def KPI_PAYOUT(salary, bonus_pct, score, tiers, company_multiplier=None, proration=None, mode=None, rounding=None):
-    """The payout: salary x target bonus % x tier multiplier x company multiplier x proration, rounded."""
-    return functions.with_text_errors(
-        functions.kpi_payout(salary, bonus_pct, score, tiers, company_multiplier, proration, mode, rounding)
-    )
+    return cells("KPI_PAYOUT", salary, bonus_pct, score, tiers, company_multiplier, proration, mode, rounding)
 
 
-@func
+@kpi("KPI_SCORECARD")
 def KPI_SCORECARD(scorecard, kpis, curves=None, tiers=None, employees=None, budget=None):
-    """A whole scorecard range in, its scored rows out (spills)."""
-    return functions.with_text_errors(functions.kpi_scorecard(scorecard, kpis, curves, tiers, employees, budget))
+    return cells("KPI_SCORECARD", scorecard, kpis, curves, tiers, employees, budget)
 
 
-def _language(book):
-    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in "".join(book.sheet_names())) else "en"
+def _press(action, book):
+    target = XlwingsBook(book)
+    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in "".join(target.sheet_names()))
+    report = run(action, target, "zh" if chinese else "en")
+    print(report.status)  # Lite's output pane
+    for problem in report.problems:
+        print(f"{problem.severity}: {problem.where}: {problem.message}")
 
 
 @script
 def check(book: xw.Book):
     """Check the workbook: every problem with its cell, on a Problems sheet."""
-    target = XlwingsBook(book)
-    run("check", target, _language(target))
+    _press("check", book)
 
 
 @script
 def score(book: xw.Book):
-    """Score everyone: Results, Payouts and Departments sheets (or Problems)."""
-    target = XlwingsBook(book)
-    run("score", target, _language(target))
+    """Check, then score everyone: Results, Payouts and Departments (or only Problems)."""
+    _press("score", book)

@@ -1,18 +1,23 @@
 """Build addin/classic/kpi_xl.xlam from xlwings' own ribbon add-in.
 
 xlwings ships ``quickstart_addin_ribbon.xlam`` (BSD-3): a ribbon add-in whose
-VBA runs ``import <file name>; <file name>.main()`` from its button and
-imports UDFs from the modules named in its configuration sheet. We keep its
-VBA project byte for byte (VBA cannot be edited without Excel) and change only
-XML parts:
+only ribbon callback, ``RibbonMyAddin.RunMain``, runs ``import <file name>;
+<file name>.main()``, and whose VBA reads its settings from a sheet called
+``myaddin.conf`` (``PROJECT_NAME & ".conf"``) in the add-in, then from the
+user's ``myaddin.conf`` file. The build starts from the copy inside the
+installed xlwings, keeps its VBA project byte for byte (VBA cannot be edited
+without Excel) and changes only XML parts:
 
-- ``customUI/customUI.xml``: a "KPI" tab with the Score button (its callback
-  stays xlwings' ``RibbonMyAddin.RunMain``);
+- ``customUI/customUI.xml``: a "KPI" tab with one button, the KPI_... button
+  (its callback stays ``RibbonMyAddin.RunMain``, the only one the VBA has);
 - the configuration sheet: renamed from the inactive ``_myaddin.conf`` to
-  ``myaddin.conf`` (the name the VBA looks for; the add-in's workbook is
-  hidden, so users never see it) and holding only ``UDF Modules =
-  kpi_xl.excel.classic``. The Python interpreter is left to the user's
-  configuration file, which ``kpi-xl addin install`` writes.
+  ``myaddin.conf`` (the add-in's workbook is hidden, so users never see it),
+  holding ``UDF Modules = kpi_xl.excel.classic`` and
+  ``ADD_WORKBOOK_TO_PYTHONPATH = false`` (kpi_xl is imported from the
+  installed package, never from a file that happens to lie beside the
+  workbook). The Python interpreter is left to the user's configuration file,
+  which ``kpi-xl addin install`` writes: a value in this sheet would override
+  it.
 
 The zip is written deterministically (fixed timestamps, fixed order), so the
 committed file can be checked against a fresh build.
@@ -30,18 +35,24 @@ from xml.sax.saxutils import escape
 ADDIN_NAME = "kpi_xl.xlam"  # the VBA imports the add-in's file name: kpi_xl.main()
 CONF_SHEET = "myaddin.conf"  # xlwings' quickstart VBA: PROJECT_NAME & ".conf"
 UDF_MODULES = "kpi_xl.excel.classic"
-RIBBON_CALLBACK = "RibbonMyAddin.RunMain"
+RIBBON_CALLBACK = "RibbonMyAddin.RunMain"  # the only ribbon callback in the VBA
+RIBBON_TAB_ID = "kpiXlTab"  # marks kpi_xl's add-in, whatever its version (kpi-xl addin remove)
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
-CONF_ROWS = (("UDF Modules", UDF_MODULES), ("Debug UDFs", False), ("Use UDF Server", False))
+CONF_ROWS = (
+    ("UDF Modules", UDF_MODULES),
+    ("ADD_WORKBOOK_TO_PYTHONPATH", "false"),
+    ("Debug UDFs", False),
+    ("Use UDF Server", False),
+)
 
 CUSTOM_UI = f"""<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui">
   <ribbon>
     <tabs>
-      <tab id="kpiXlTab" label="KPI">
+      <tab id="{RIBBON_TAB_ID}" label="KPI">
         <group id="kpiXlGroup" label="Scorecards · 考核表">
-          <button id="kpiXlScore" label="Score · 计分" size="large" imageMso="CalculateNow"
-                  screentip="Score · 计分"
-                  supertip="Check the active workbook and score everyone: Results, Payouts and Departments sheets, or a Problems sheet with each problem's cell. 检查当前工作簿并为所有人计分。"
+          <button id="kpiXlScore" label="Check &amp; score · 检查并计分" size="large" imageMso="CalculateNow"
+                  screentip="Check &amp; score · 检查并计分"
+                  supertip="Checks the active workbook, then scores everyone: Results, Payouts and Departments sheets. With any error, only a Problems sheet with each problem's cell. 先检查当前工作簿，再为所有人计分；如有错误，只写出列有单元格的“问题”工作表。"
                   onAction="{RIBBON_CALLBACK}"/>
         </group>
       </tab>
