@@ -438,6 +438,23 @@ def test_another_version_of_the_add_in_is_named_as_such(tmp_path, capsys):
     assert not (folder / "kpi_xl.xlam").exists()
 
 
+def test_the_add_in_saved_by_excel_with_its_functions_is_current_and_kept(tmp_path, capsys):
+    folder = tmp_path / "XLSTART"
+    assert cli(["addin", "install", "--dir", str(folder)]) == 0
+    saved = io.BytesIO()  # Excel rewrites the package when the add-in is saved after Import Functions
+    with zipfile.ZipFile(COMMITTED) as source, zipfile.ZipFile(saved, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, data + b" " if name == "xl/workbook.xml" else data)
+    (folder / "kpi_xl.xlam").write_bytes(saved.getvalue())
+    capsys.readouterr()
+    assert cli(["addin", "status", "--dir", str(folder)]) == 0
+    assert "installed and current, saved by Excel since" in capsys.readouterr().out
+    assert cli(["addin", "install", "--dir", str(folder)]) == 2  # would throw the imported functions away
+    assert "saved by Excel since, e.g. with the functions imported); use --force" in capsys.readouterr().err
+    assert (folder / "kpi_xl.xlam").read_bytes() == saved.getvalue()
+
+
 def test_other_settings_in_the_configuration_file_are_kept(tmp_path, capsys):
     folder = tmp_path / "XLSTART"
     folder.mkdir()

@@ -104,13 +104,29 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def is_kpi_xl_addin(path: Path) -> bool:
-    """Any version of kpi_xl's add-in: its ribbon has the KPI tab."""
+def _ribbon(path: Path) -> bytes | None:
     try:
         with zipfile.ZipFile(path) as package:
-            return RIBBON_TAB_ID.encode() in package.read("customUI/customUI.xml")
+            return package.read("customUI/customUI.xml")
     except (OSError, KeyError, zipfile.BadZipFile):
-        return False
+        return None
+
+
+def is_kpi_xl_addin(path: Path) -> bool:
+    """Any version of kpi_xl's add-in: its ribbon has the KPI tab."""
+    return RIBBON_TAB_ID.encode() in (_ribbon(path) or b"")
+
+
+def kind(target: Path) -> str:
+    """What the file in the startup folder is: "current" (this kpi_xl's add-in, as shipped);
+    "saved" (this version's ribbon, but saved by Excel since, e.g. after importing the
+    functions into it); "other" (another version of kpi_xl's add-in); "foreign"."""
+    source = addin_file()
+    if digest(target) == digest(source):
+        return "current"
+    if not is_kpi_xl_addin(target):
+        return "foreign"
+    return "saved" if _ribbon(target) == _ribbon(source) else "other"
 
 
 def _write(data: bytes, target: Path) -> None:
@@ -197,8 +213,13 @@ def install(place: Place, force: bool = False) -> list[str]:
     source = addin_file()
     target = place.startup / ADDIN_NAME
     said = []
-    if target.exists() and digest(target) != digest(source) and not force:
-        what = "another version of kpi_xl's add-in" if is_kpi_xl_addin(target) else "not kpi_xl's add-in"
+    found = kind(target) if target.exists() else "current"
+    if found != "current" and not force:
+        what = {
+            "saved": "this version of kpi_xl's add-in, saved by Excel since, e.g. with the functions imported",
+            "other": "another version of kpi_xl's add-in",
+            "foreign": "not kpi_xl's add-in",
+        }[found]
         raise InstallError(f"{target} exists and is a different file ({what}); use --force to replace it")
     _write(source.read_bytes(), target)
     said.append(f"copied the add-in to {target}")
@@ -242,11 +263,17 @@ def status(place: Place) -> tuple[bool, list[str]]:
     if not target.exists():
         return False, [f"not installed: no {target}"]
     said = []
-    current = digest(target) == digest(addin_file())
-    if current:
+    found = kind(target)
+    current = found in ("current", "saved")
+    if found == "current":
         said.append(f"installed and current: {target}")
-    elif is_kpi_xl_addin(target):
-        said.append(f"installed, but another version: {target}; run kpi-xl addin install --force to update it")
+    elif found == "saved":
+        said.append(f"installed and current, saved by Excel since (e.g. with the functions imported): {target}")
+    elif found == "other":
+        said.append(
+            f"installed, but another version: {target}; run kpi-xl addin install --force to update it "
+            "(then import the functions again)"
+        )
     else:
         said.append(f"{target} is not kpi_xl's add-in; kpi-xl addin install --force replaces it")
     python = configured_interpreter(place)
@@ -266,5 +293,5 @@ def status(place: Place) -> tuple[bool, list[str]]:
 
 __all__ = [
     "CONF_NAME", "InstallError", "Place", "addin_file", "configured_interpreter", "default_place",
-    "folder_place", "install", "interpreter", "is_kpi_xl_addin", "remove", "status",
+    "folder_place", "install", "interpreter", "is_kpi_xl_addin", "kind", "remove", "status",
 ]
