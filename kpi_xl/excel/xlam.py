@@ -8,8 +8,9 @@ user's ``myaddin.conf`` file. The build starts from the copy inside the
 installed xlwings, keeps its VBA project byte for byte (VBA cannot be edited
 without Excel) and changes only XML parts:
 
-- ``customUI/customUI.xml``: a "KPI" tab with one button, the KPI_... button
-  (its callback stays ``RibbonMyAddin.RunMain``, the only one the VBA has);
+- ``customUI/customUI.xml``: a "KPI" tab with one button, "Check & score"
+  (its callback stays ``RibbonMyAddin.RunMain``, the only one the VBA has,
+  which does not say which control was pressed);
 - the configuration sheet: renamed from the inactive ``_myaddin.conf`` to
   ``myaddin.conf`` (the add-in's workbook is hidden, so users never see it),
   holding ``UDF Modules = kpi_xl.excel.classic`` and
