@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate", help="Monte Carlo bonus cost from the Forecast sheet",
         description="Draw RUNS scenarios of the year-end actuals from the Forecast sheet, score each "
         "scenario with the same engine, and write the distribution of the bonus cost (mean, P10, P50, "
-        "P90, P99, chance of exceeding the Pools budget) with a histogram chart to a new workbook.",
+        "P90, P99, chance of exceeding the bonus budget) with a histogram chart to a new workbook.",
     )
     simulate.add_argument("input", type=Path, metavar="INPUT.xlsx")
     simulate.add_argument("--runs", type=int, default=10_000, help="scenarios (default 10,000)")
@@ -367,7 +367,7 @@ def _simulate(args: argparse.Namespace) -> int:
         f"P10 {company['p10']:,.2f}, P50 {company['p50']:,.2f}, P90 {company['p90']:,.2f}, "
         f"P99 {company['p99']:,.2f}"
         + (f"; over the budget of {budget:,.2f} in {company['chance_over_budget']:.1%} of scenarios"
-           if budget == budget else "; no Pools sheet, so no budget to compare with")
+           if budget == budget else "; no bonus budget (a Pools sheet or a BONUS budget line) to compare with")
     )
     print(f"Written to {destination}")
     return EXIT_OK
