@@ -25,6 +25,7 @@ __all__ = [
     "score_sheets",
     "score_tables",
     "score_workbook",
+    "whatif_workbook",
 ]
 
 
@@ -119,6 +120,17 @@ def score_workbook(path: str | os.PathLike[str], *, engine: str | None = None) -
 def check_workbook(path: str | os.PathLike[str]) -> Outcome:
     """Validate a workbook file without scoring it."""
     return score_book(read_workbook(Path(path)), check_only=True)
+
+
+def whatif_workbook(path: str | os.PathLike[str], *, engine: str | None = None) -> Any:
+    """Score the Scenarios sheet's scenarios side by side (``kpi-xl whatif``).
+
+    Returns a ``kpi_xl.whatif.WhatIfResult`` (``.sheet()``, ``.long_table()``,
+    ``.totals()``), or the list of problems when the workbook cannot be scored.
+    """
+    from .whatif import whatif_book
+
+    return whatif_book(read_workbook(Path(path)), engine)
 
 
 def score_tables(tables: Mapping[str, Any], *, engine: str | None = None) -> Outcome:
