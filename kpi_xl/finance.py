@@ -132,15 +132,17 @@ def variance_table(book: ValidatedBook, plan: Plan) -> pd.DataFrame | None:
         if line is not None:
             kpis_of.setdefault(line, []).append(k)
     # who depends on a (line, department): people with a row of such a KPI that takes a number from the line
-    people: dict[tuple[str, str], set[int]] = {}
-    for i in range(len(cards.rows)):
-        k, e = int(cards.kpi[i]), int(cards.employee[i])
-        if k < 0 or e < 0:
-            continue
-        line = kpis.budget_line[k]
-        if line is None or (cards.target_given[i] and cards.actual_given[i]):
-            continue
-        people.setdefault((line, employees.department[e]), set()).add(e)
+    kpi, employee = np.asarray(cards.kpi), np.asarray(cards.employee)
+    has_line = np.array([line is not None for line in kpis.budget_line] + [False], dtype=bool)  # [-1]: unknown
+    depends = has_line[kpi] & (employee >= 0) & ~(cards.target_given & cards.actual_given)
+    line_of = np.array([*kpis.budget_line, None], dtype=object)
+    department_of = np.array(employees.department, dtype=object)
+    pairs = pd.DataFrame({
+        "line": line_of[kpi[depends]],
+        "department": department_of[employee[depends]],
+        "employee": employee[depends],
+    })
+    people = pairs.groupby(["line", "department"])["employee"].nunique().to_dict() if len(pairs) else {}
     language = book.language
     rows = []
     for (line, department), (budget, actual) in book.budget.items():
@@ -165,7 +167,7 @@ def variance_table(book: ValidatedBook, plan: Plan) -> pd.DataFrame | None:
             "variance_pct": variance / abs(budget) if budget else math.nan,
             "assessment": assessment,
             "kpis": ", ".join(kpis.ids[k] for k in used_by),
-            "people": len(people.get((line, department), ())),
+            "people": int(people.get((line, department), 0)),
         })
     frame = pd.DataFrame(rows, columns=[c.key for c in schema.VARIANCE.columns])
     frame["people"] = frame["people"].astype(np.int64)
