@@ -145,8 +145,12 @@ def _cents(values: Any, digits: int) -> np.ndarray:
 # ------------------------------------------------------------------ the Scenarios sheet
 
 
-def read_scenarios(raw: RawBook, book: ValidatedBook, problems: Problems) -> list[Scenario] | None:
-    """The Scenarios sheet as scenarios in sheet order; problems with their cells. None without a sheet."""
+def read_scenarios(
+    raw: RawBook, book: ValidatedBook, problems: Problems, *, need_rows: bool = True
+) -> list[Scenario] | None:
+    """The Scenarios sheet as scenarios in sheet order; problems with their cells. None without a sheet.
+
+    need_rows: an empty sheet is a problem (for kpi-xl whatif; kpi-xl score does not mind)."""
     reader = SheetReader(raw.tables.get(schema.SCENARIOS.key), schema.SCENARIOS, problems, raw.language)
     if reader.table is None:
         problems.error(
@@ -196,7 +200,7 @@ def read_scenarios(raw: RawBook, book: ValidatedBook, problems: Problems) -> lis
             continue
         scenario = scenarios.setdefault(name, Scenario(name))
         scenario.changes.append(Change(kind, index, what or "", factor, value, reader.row(i)))
-    if not scenarios and not problems.has_errors:
+    if need_rows and not scenarios and not problems.has_errors:
         problems.error(reader.title, "A2", "the Scenarios sheet has no changes: add at least one row")
     return list(scenarios.values())
 
@@ -294,7 +298,7 @@ def _change_is_valid(
 def scenario_warnings(raw: RawBook, book: ValidatedBook) -> list[Problem]:
     """The Scenarios sheet's problems as warnings: what-if lines never stop ``kpi-xl score``."""
     found = Problems()
-    read_scenarios(raw, book, found)
+    read_scenarios(raw, book, found, need_rows=False)
     return [
         Problem(WARNING, p.sheet, p.cell, f"{p.message} (kpi-xl whatif refuses the Scenarios sheet until it is fixed)")
         for p in found

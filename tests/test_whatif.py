@@ -227,3 +227,13 @@ def test_whatif_on_the_example_company(tmp_path):
     assert totals["No company uplift"] < result.base_total
     assert result.payouts[2][0] == 140000
     assert np.all(result.payouts[:, 0] <= 140000)  # the Sales pool caps every scenario
+
+
+def test_an_empty_scenarios_sheet_is_a_problem_for_whatif_only(tmp_path):
+    sheets = copy.deepcopy(BOOK)
+    sheets["Scenarios"] = [HEADER]
+    problems = run(tmp_path, sheets)
+    assert [(p.where, p.severity) for p in problems] == [("Scenarios!A2", "error")]
+    assert "has no changes" in problems[0].message
+    scored = kpi_xl.score_workbook(tmp_path / "book.xlsx")
+    assert scored.ok and scored.problems == []
