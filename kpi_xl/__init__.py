@@ -26,6 +26,7 @@ __all__ = [
     "check_workbook",
     "score_tables",
     "score_workbook",
+    "whatif_workbook",
     "write_workbook",
 ]
 
@@ -35,13 +36,14 @@ _HOMES = {
     "check_workbook": "api",
     "score_tables": "api",
     "score_workbook": "api",
+    "whatif_workbook": "api",
     "Problem": "problems",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
 
-    from .api import Outcome, check_workbook, score_tables, score_workbook
+    from .api import Outcome, check_workbook, score_tables, score_workbook, whatif_workbook
     from .problems import Problem
     from .reading import WorkbookUnreadable
 

@@ -25,6 +25,7 @@ __all__ = [
     "score_sheets",
     "score_tables",
     "score_workbook",
+    "whatif_workbook",
 ]
 
 
@@ -38,6 +39,8 @@ class Outcome:
     payouts: pd.DataFrame | None = None
     departments: pd.DataFrame | None = None
     rule_trace: pd.DataFrame | None = None  # one row a rule, when the workbook has rules
+    cost: pd.DataFrame | None = None  # Bonus cost: per department against the bonus budget
+    variance: pd.DataFrame | None = None  # Budget variance: per budget line and department
     sheet_titles: list[str] = field(default_factory=list)
 
     @property
@@ -62,6 +65,11 @@ def score_book(raw: RawBook, *, check_only: bool = False, engine: str | None = N
     from .validation import validate
 
     book = validate(raw)
+    if raw.tables.get("Scenarios") is not None:
+        # what-if lines never stop scoring: their problems are warnings here, errors for kpi-xl whatif
+        from .whatif import scenario_warnings
+
+        book.problems.extend(scenario_warnings(raw, book))
     problems = sorted(book.problems, key=_reading_order(raw.sheet_titles))
     outcome = Outcome(raw.language, problems, sheet_titles=list(raw.sheet_titles))
     if check_only or book.problems.has_errors:
@@ -69,6 +77,7 @@ def score_book(raw: RawBook, *, check_only: bool = False, engine: str | None = N
     from .assembling import departments_table, payouts_table, results_table, rule_trace_table
     from .compiling import compile_plan
     from .engine import run_plan
+    from .finance import cost_table, variance_table
 
     plan = compile_plan(book)
     scores = run_plan(plan, engine)
@@ -81,6 +90,8 @@ def score_book(raw: RawBook, *, check_only: bool = False, engine: str | None = N
     outcome.results = results_table(book, plan, scores)
     outcome.payouts = payouts_table(book, plan, scores)
     outcome.departments = departments_table(book, plan, scores)
+    outcome.cost = cost_table(book, plan, scores)
+    outcome.variance = variance_table(book, plan)
     if scores.rules is not None:
         outcome.rule_trace = rule_trace_table(book, plan, scores)
     return outcome
@@ -109,6 +120,17 @@ def score_workbook(path: str | os.PathLike[str], *, engine: str | None = None) -
 def check_workbook(path: str | os.PathLike[str]) -> Outcome:
     """Validate a workbook file without scoring it."""
     return score_book(read_workbook(Path(path)), check_only=True)
+
+
+def whatif_workbook(path: str | os.PathLike[str], *, engine: str | None = None) -> Any:
+    """Score the Scenarios sheet's scenarios side by side (``kpi-xl whatif``).
+
+    Returns a ``kpi_xl.whatif.WhatIfResult`` (``.sheet()``, ``.long_table()``,
+    ``.totals()``), or the list of problems when the workbook cannot be scored.
+    """
+    from .whatif import whatif_book
+
+    return whatif_book(read_workbook(Path(path)), engine)
 
 
 def score_tables(tables: Mapping[str, Any], *, engine: str | None = None) -> Outcome:

@@ -26,6 +26,8 @@ Start here:
   kpi-xl demo                      build and score an example company
   kpi-xl split my_plan.xlsx        one file per department to fill in
   kpi-xl collect my_plan.xlsx DIR  merge the returned files into a new master
+  kpi-xl whatif my_plan.xlsx       score the Scenarios sheet's what-ifs side by side
+  kpi-xl simulate my_plan.xlsx     the bonus cost in 10,000 possible year-ends
 """
 
 EPILOG = """\
@@ -93,11 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output-dir", type=Path, default=Path("kpi-xl-demo"),
         help="folder for the demo files (default: ./kpi-xl-demo)",
     )
+    whatif = commands.add_parser(
+        "whatif", help="score every scenario of the Scenarios sheet side by side",
+        description="Score the plan and every scenario of the Scenarios sheet (changes to KPI results, "
+        "departments, the company multiplier or tier multipliers) on the same compiled plan, and write "
+        "a copy of INPUT with a Scenario results sheet: payout by department and in total per scenario, "
+        "and the difference to the base plan.",
+    )
+    whatif.add_argument("input", type=Path, metavar="INPUT.xlsx")
+    whatif.add_argument(
+        "-o", "--output", type=Path, metavar="OUTPUT.xlsx",
+        help="where to write (default: INPUT.whatif.xlsx beside the input)",
+    )
+    whatif.add_argument(
+        "--engine", choices=("numba", "reference"), default=None,
+        help="scoring engine (default numba; reference is the plain-NumPy twin)",
+    )
+
     simulate = commands.add_parser(
         "simulate", help="Monte Carlo bonus cost from the Forecast sheet",
         description="Draw RUNS scenarios of the year-end actuals from the Forecast sheet, score each "
         "scenario with the same engine, and write the distribution of the bonus cost (mean, P10, P50, "
-        "P90, P99, chance of exceeding the Pools budget) with a histogram chart to a new workbook.",
+        "P90, P99, chance of exceeding the bonus budget) with a histogram chart to a new workbook.",
     )
     simulate.add_argument("input", type=Path, metavar="INPUT.xlsx")
     simulate.add_argument("--runs", type=int, default=10_000, help="scenarios (default 10,000)")
@@ -348,9 +367,47 @@ def _simulate(args: argparse.Namespace) -> int:
         f"P10 {company['p10']:,.2f}, P50 {company['p50']:,.2f}, P90 {company['p90']:,.2f}, "
         f"P99 {company['p99']:,.2f}"
         + (f"; over the budget of {budget:,.2f} in {company['chance_over_budget']:.1%} of scenarios"
-           if budget == budget else "; no Pools sheet, so no budget to compare with")
+           if budget == budget else "; no bonus budget (a Pools sheet or a BONUS budget line) to compare with")
     )
     print(f"Written to {destination}")
+    return EXIT_OK
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    from .reading import read_workbook
+    from .whatif import WhatIfResult, whatif_book, write_whatif
+    from .writing import excel_lock_file
+
+    source: Path = args.input
+    destination = args.output or source.with_name(f"{source.stem}.whatif{_suffix(source)}")
+    if destination.resolve() == source.resolve():
+        _say("kpi-xl: -o names the input itself; the scenarios go to a new file")
+        return EXIT_USAGE
+    if not destination.parent.exists():
+        _say(f"kpi-xl: the folder {destination.parent} does not exist")
+        return EXIT_USAGE
+    lock = excel_lock_file(destination)
+    if lock is not None:
+        _say(f"kpi-xl: {destination.name} is open in Excel ({lock.name} exists): close it there first")
+        return EXIT_USAGE
+    raw = read_workbook(source)
+    result = whatif_book(raw, args.engine)
+    problems = result.problems if isinstance(result, WhatIfResult) else result
+    _print_problems(problems)
+    if not isinstance(result, WhatIfResult):
+        errors = sum(1 for p in problems if p.severity == "error")
+        _say(f"{source.name}: {errors} error(s): no scenarios scored, nothing written")
+        return EXIT_PROBLEMS
+    written = write_whatif(result, source, destination)
+    totals = result.totals()
+    width = max([len(s.name) for s in result.scenarios] + [8])
+    print(f"{len(result.scenarios)} scenario(s) on {int(result.headcount.sum())} employees:")
+    print(f"  {'scenario':<{width}}  {'payout':>14}  {'difference':>14}  changes")
+    print(f"  {'(base)':<{width}}  {result.base_total:>14,.2f}  {'':>14}")
+    for scenario, total in zip(result.scenarios, totals):
+        print(f"  {scenario.name:<{width}}  {total:>14,.2f}  {total - result.base_total:>+14,.2f}  "
+              f"{scenario.describe(result.language)}")
+    print(f"Written to {written}")
     return EXIT_OK
 
 
@@ -481,7 +538,7 @@ def _collect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"split": _split, "collect": _collect, "score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin, "simulate": _simulate}
+COMMANDS = {"split": _split, "collect": _collect, "score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin, "simulate": _simulate, "whatif": _whatif}
 
 
 # ------------------------------------------------------------------ output

@@ -34,6 +34,24 @@ class Column:
 
 
 @dataclass(frozen=True)
+class NamedColumn(Column):
+    """A column whose header is not a fixed contract name (one column per
+    scenario on the Scenario results sheet): its labels and number format
+    travel with it."""
+
+    en: str = ""
+    zh_label: str = ""
+    number_format: str | None = None
+
+    @property
+    def zh(self) -> str:
+        return self.zh_label
+
+    def label(self, language: str) -> str:
+        return self.zh_label if language == "zh" else self.en
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     key: str
     zh: str
@@ -142,6 +160,23 @@ COLUMN_ZH: dict[str, str] = {
     "matched": "匹配人数",
     "changed": "改变人数",
     "payout_effect": "奖金影响",
+    # finance: the Budget variance and Bonus cost sheets, the Scenarios sheet and its results
+    "variance": "差异",
+    "variance_pct": "差异率",
+    "assessment": "评价",
+    "kpis": "相关指标",
+    "people": "相关人数",
+    "target_bonus": "目标奖金",
+    "average_multiplier": "平均系数",
+    "budget_source": "预算来源",
+    "remaining_budget": "预算余额",
+    "budget_used": "预算使用率",
+    "pool_needed": "全额所需奖金池",
+    "scenario": "情景",
+    "applies_to": "调整对象",
+    "what": "调整项",
+    "factor": "调整系数",
+    "new_value": "新值",
 }
 
 # Extra aliases people type that the contract does not list (kept small).
@@ -257,6 +292,13 @@ FORECAST = SheetSpec(
     ),
 )
 
+# The Scenarios sheet: an extension of the contract for kpi-xl whatif (docs/workbook.md).
+SCENARIOS = SheetSpec(
+    "Scenarios",
+    "情景",
+    (C("scenario", True), C("applies_to", True), C("what"), C("factor"), C("new_value"), C("comment")),
+)
+
 INPUT_SHEETS: tuple[SheetSpec, ...] = (
     SETTINGS,
     KPIS,
@@ -268,6 +310,7 @@ INPUT_SHEETS: tuple[SheetSpec, ...] = (
     BUDGET,
     RULES,
     FORECAST,
+    SCENARIOS,
 )
 
 RESULTS = SheetSpec(
@@ -349,7 +392,60 @@ RULE_TRACE = SheetSpec(
     ),
 )
 
-OUTPUT_SHEETS: tuple[SheetSpec, ...] = (RESULTS, PAYOUTS, DEPARTMENTS, RULE_TRACE, PROBLEMS)
+# Finance (docs/workbook.md, "Bonus cost" and "Budget variance"): written by kpi-xl score.
+COST = SheetSpec(
+    "Bonus cost",
+    "奖金成本",
+    tuple(
+        C(k)
+        for k in (
+            "department",
+            "headcount",
+            "eligible_headcount",
+            "target_bonus",
+            "average_multiplier",
+            "payout_before_pool",
+            "payout",
+            "bonus_budget",
+            "budget_source",
+            "remaining_budget",
+            "budget_used",
+            "pool_needed",
+        )
+    ),
+)
+VARIANCE = SheetSpec(
+    "Budget variance",
+    "预算差异",
+    tuple(
+        C(k)
+        for k in (
+            "line_id",
+            "department",
+            "account",
+            "budget",
+            "actual",
+            "variance",
+            "variance_pct",
+            "assessment",
+            "kpis",
+            "people",
+        )
+    ),
+)
+# kpi-xl whatif: one column per scenario, so its columns are NamedColumns made per workbook.
+SCENARIO_RESULTS = SheetSpec("Scenario results", "情景结果", (C("department"),))
+
+OUTPUT_SHEETS: tuple[SheetSpec, ...] = (
+    RESULTS,
+    PAYOUTS,
+    DEPARTMENTS,
+    COST,
+    VARIANCE,
+    RULE_TRACE,
+    SCENARIO_RESULTS,
+    PROBLEMS,
+)
 SHEETS_BY_KEY: dict[str, SheetSpec] = {s.key: s for s in INPUT_SHEETS + OUTPUT_SHEETS}
 
 
@@ -417,6 +513,9 @@ POOL_MODE = Enumeration("pool_mode", {"none": "无", "cap": "封顶", "scale": "
 TIER_MODE = Enumeration("tier_mode", {"step": "阶梯", "linear": "线性"})
 RULE_POLICY = Enumeration("rule_policy", {"all": "全部", "first": "首条"})
 DISTRIBUTION = Enumeration("distribution", {"normal": "正态", "triangular": "三角"})
+APPLIES_TO = Enumeration(
+    "applies_to", {"kpi": "指标", "department": "部门", "company_multiplier": "公司系数", "tier": "档位"}
+)
 ACTION = Enumeration(
     "action",
     {
@@ -438,6 +537,7 @@ ENUM_COLUMNS: dict[tuple[str, str], Enumeration] = {
     ("Employees", "eligible"): YES_NO,
     ("Rules", "action"): ACTION,
     ("Forecast", "distribution"): DISTRIBUTION,
+    ("Scenarios", "applies_to"): APPLIES_TO,
 }
 
 # Method codes used by the compiled plan and the kernels.
@@ -455,7 +555,7 @@ class Setting:
     key: str
     zh: str
     default: object
-    kind: str  # "date", "enum", "ratio", "int"
+    kind: str  # "date", "enum", "ratio", "int", "text"
     enumeration: Enumeration | None = None
 
 
@@ -469,6 +569,8 @@ SETTINGS_KEYS: tuple[Setting, ...] = (
     Setting("tier_mode", "档位模式", "step", "enum", TIER_MODE),
     Setting("normalize_weights", "权重归一化", "no", "enum", YES_NO),
     Setting("rule_policy", "命中策略", "all", "enum", RULE_POLICY),
+    Setting("budget_tolerance", "预算容差", 0.05, "ratio"),
+    Setting("bonus_budget_line", "奖金预算科目", "BONUS", "text"),
 )
 SETTINGS_BY_ALIAS: dict[str, Setting] = {}
 for _s in SETTINGS_KEYS:
@@ -483,6 +585,13 @@ WORDS: dict[str, dict[str, str]] = {
     "passed": {"en": "passed", "zh": "通过"},
     "failed": {"en": "failed", "zh": "未通过"},
     "no_bonus": {"en": "No bonus", "zh": "无奖金"},
+    "company_total": {"en": "Company total", "zh": "公司合计"},
+    "favourable": {"en": "favourable", "zh": "有利"},
+    "unfavourable": {"en": "unfavourable", "zh": "不利"},
+    "on_budget": {"en": "on budget", "zh": "持平"},
+    "base": {"en": "Base", "zh": "基准"},
+    "headcount": {"en": "headcount", "zh": "人数"},
+    "difference": {"en": "difference", "zh": "差额"},
     # rule stages (the Rule trace sheet)
     "stage_score": {"en": "score (before tiers)", "zh": "总分（定档前）"},
     "stage_tier": {"en": "tier (after tiers)", "zh": "档位（定档后）"},

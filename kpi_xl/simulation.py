@@ -62,8 +62,8 @@ class SimulationResult:
     department_names: list[str]
     total: np.ndarray  # [runs]: the company's bonus cost in each scenario
     department: np.ndarray  # [runs, d]
-    budget_total: float  # NaN without a Pools sheet
-    budget_department: np.ndarray  # [d], NaN without a pool
+    budget_total: float  # NaN without any bonus budget
+    budget_department: np.ndarray  # [d], NaN without a bonus budget (pool or bonus budget line)
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> list[dict[str, Any]]:
@@ -326,9 +326,12 @@ def simulate_book(raw: Any, runs: int, seed: int, engine: str | None = None,
         total[start:start + size], department[start:start + size] = run(plan, forecast.row_group, fractions)
         if progress is not None:
             progress(size)
-    # the bonus budget: the Pools sheet (whatever pool_mode says about paying it)
-    budget_total = float(sum(book.pools.values())) if book.pools else math.nan
-    budget_department = np.array([book.pools.get(name, math.nan) for name in plan.department_names], dtype=float)
+    # the bonus budget: each department's pool (whatever pool_mode says about paying it), else its
+    # bonus budget line - the same budget as the Bonus cost sheet of kpi-xl score (kpi_xl.finance)
+    from .finance import bonus_budget
+
+    budget = bonus_budget(book, plan.department_names)
+    budget_total, budget_department = budget.total, budget.department
     return SimulationResult(runs, seed, list(plan.department_names), total, department, budget_total,
                             budget_department, list(problems))
 

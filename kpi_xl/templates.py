@@ -101,6 +101,7 @@ OMITTED_COLUMNS: frozenset[tuple[str, str]] = frozenset({("Scorecards", "period"
 WIDE_COLUMNS: dict[tuple[str, str], int] = {("Rules", "condition"): 60, ("Rules", "value"): 18, ("Rules", "note"): 40}
 
 SETTING_FORMATS: dict[str, str] = {"date": DATE, "ratio": MULTIPLIER, "int": SCORE}
+SETTING_KEY_FORMATS: dict[str, str] = {"budget_tolerance": PERCENT}
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,28 @@ SHEET_COLUMN_HELP.update({
     ),
 })
 COLUMN_HELP.update({
+    "scenario": Text(
+        "Name of the scenario; rows with the same name are one scenario, applied in sheet order.",
+        "情景名称；同名的行属于同一情景，按表中顺序生效。",
+    ),
+    "applies_to": Text(
+        "What changes: kpi (a KPI's results), department (its people's results), company_multiplier, "
+        "or tier (a tier's multiplier).",
+        "调整对象：指标（该指标的结果）、部门（该部门员工的结果）、公司系数，或档位（该档位的系数）。",
+    ),
+    "what": Text(
+        "kpi: a KPI id; department: a department; tier: a tier label (table: label when two tables have it). "
+        "Blank for company_multiplier.",
+        "指标：指标编号；部门：部门名称；档位：档位名称（两个档位表同名时写 档位表: 档位）。公司系数留空。",
+    ),
+    "factor": Text(
+        "A change: 1.1 = 10% better attainment (a lower-is-better actual is divided by it), or × the multiplier.",
+        "调整系数：1.1 = 达成率提高 10%（反向指标的实际值除以该系数），或乘以系数。",
+    ),
+    "new_value": Text(
+        "Instead of a factor: the KPI's new actual for every row, or the new multiplier.",
+        "代替调整系数：该指标所有行的新实际值，或新的系数。",
+    ),
     "mean": Text("normal: the expected actual as a fraction of target, e.g. 100%.", "正态：预期实际值占目标值的比例，如 100%。"),
     "sd": Text("normal: the standard deviation as a fraction of target, e.g. 8%.", "正态：标准差占目标值的比例，如 8%。"),
     "low": Text("triangular: the lowest actual as a fraction of target.", "三角：最低实际值占目标值的比例。"),
@@ -301,6 +324,16 @@ SETTING_HELP: dict[str, Text] = {
         "规则表：全部：所有符合条件的规则按表中顺序生效；首条：每个阶段只对每人执行第一条符合条件的规则。",
     ),
 }
+SETTING_HELP.update({
+    "budget_tolerance": Text(
+        "A scorecard target that differs from its KPI's budget line by more than this share is a warning.",
+        "考核表中的目标值与指标预算科目的预算数相差超过该比例时给出警告。",
+    ),
+    "bonus_budget_line": Text(
+        "The Budget line that holds each department's bonus budget, where the Pools sheet has none.",
+        "预算表中记录各部门奖金预算的科目（奖金池表中没有该部门时使用）。",
+    ),
+})
 SHEET_HELP: dict[str, Text] = {
     "Settings": Text("One setting a row; see the description column.", "每行一个设置项，说明见说明列。"),
 }
@@ -444,6 +477,8 @@ def _default_text(setting: schema.Setting, language: str) -> str:
         return "（无默认值）" if language == "zh" else " (no default)"
     if setting.enumeration is not None:
         shown = setting.enumeration.label(str(default), language)
+    elif SETTING_KEY_FORMATS.get(setting.key) == PERCENT:
+        shown = f"{default:.0%}"
     else:
         shown = f"{default:g}" if isinstance(default, float) else str(default)
     return f"（默认：{shown}）" if language == "zh" else f" (default: {shown})"
@@ -475,7 +510,7 @@ def _add_settings(book: Workbook, values: Mapping[str, Any], language: str) -> W
             value = setting.enumeration.label(value, language)
         meaning = SETTING_HELP[setting.key](language)
         described = meaning + _default_text(setting, language)
-        number_format = SETTING_FORMATS.get(setting.kind, "General")
+        number_format = SETTING_KEY_FORMATS.get(setting.key) or SETTING_FORMATS.get(setting.kind, "General")
         sheet.cell(row=row, column=1, value=key)
         value_cell = sheet.cell(row=row, column=2, value=value)
         value_cell.number_format = number_format
@@ -602,6 +637,14 @@ def _template_tables() -> dict[str, list[dict[str, Any]]]:
             ("OPEX", _OPERATIONS, _OPEX_ACCOUNT, 650_000, 671_500),
         ),
         "Rules": [],  # headers, the action dropdown and input messages; rules are the plan's own
+        "Scenarios": _records(
+            "scenario applies_to what factor new_value comment",
+            (Text("Revenue +10%", "收入增长10%"), "kpi", "REV", Formatted(1.1, PERCENT), None, None),
+            (Text("Weak year", "业绩不佳"), "company_multiplier", None, None, Formatted(0.8, MULTIPLIER),
+             Text("company multiplier 0.8", "公司系数 0.8")),
+            (Text("Weak year", "业绩不佳"), "department", _OPERATIONS, Formatted(0.9, PERCENT), None,
+             Text("Operations 10% below plan", "运营部低于计划 10%")),
+        ),
     }
 
 
@@ -882,6 +925,18 @@ EXAMPLE_FORECAST: list[tuple[Any, ...]] = [
     ("IN_ORDERS", None, "triangular", None, None, Formatted(0.85, PERCENT), Formatted(1.0, PERCENT),
      Formatted(1.2, PERCENT)),
 ]
+# kpi-xl whatif: the plan under other year-ends and other plan parameters (docs/workbook.md, "Scenarios sheet").
+EXAMPLE_SCENARIOS: list[tuple[Any, ...]] = [
+    ("Orders +5%", "kpi", "IN_ORDERS", Formatted(1.05, PERCENT), None, "every order count 5% higher"),
+    ("Sales 10% lower", "department", "Sales", Formatted(0.9, PERCENT), None,
+     "every Sales result 10% worse (costs 10% higher)"),
+    ("No company uplift", "company_multiplier", None, None, Formatted(1.0, MULTIPLIER), "company multiplier 1.00"),
+    ("Richer Exceeds tier", "tier", "Exceeds", None, Formatted(1.4, MULTIPLIER), "default table: 1.25 -> 1.40"),
+    ("Richer Exceeds tier", "tier", "sales: Over plan", Formatted(1.1, PERCENT), None, "sales table: 1.5 x 1.1"),
+    ("Downside", "kpi", "CO_REV", Formatted(0.9, PERCENT), None, None),
+    ("Downside", "kpi", "CO_MARGIN", None, Formatted(0.1, FINE_PERCENT), "operating margin 10%"),
+    ("Downside", "company_multiplier", None, None, Formatted(0.9, MULTIPLIER), None),
+]
 FORECAST_RATIO: dict[int, float] = {1004: 1.08, 1010: 0.93}  # forecasts outside the ±5% band
 FAILED_COMPLIANCE: frozenset[int] = frozenset({1019})  # the gate fails: no bonus
 ASSESSMENTS: dict[int, int] = {1001: 100, 1013: 100, 1025: 135, 1036: 60}  # the rest are drawn
@@ -1028,6 +1083,7 @@ def build_example_company() -> Workbook:
         "Budget": budget,
         "Rules": _records("rule_id condition action value note", *EXAMPLE_RULES),
         "Forecast": _records("kpi_id department distribution mean sd low most_likely high", *EXAMPLE_FORECAST),
+        "Scenarios": _records("scenario applies_to what factor new_value comment", *EXAMPLE_SCENARIOS),
     }
     return _book(tables, EXAMPLE_SETTINGS, "en")
 

@@ -41,6 +41,8 @@ class Settings:
     tier_mode: str = "step"
     normalize_weights: str = "no"
     rule_policy: str = "all"
+    budget_tolerance: float = 0.05
+    bonus_budget_line: str = "BONUS"
     cells: dict[str, str] = field(default_factory=dict)  # key -> A1 of its value
 
 
@@ -95,6 +97,9 @@ class Scorecards:
     actual: np.ndarray
     comment: list[str | None]
     period: list[str | None]
+    # the row filled in its own target / actual (else they came from a budget line or the KPI)
+    target_given: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    actual_given: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 @dataclass
@@ -119,6 +124,7 @@ class ValidatedBook:
     budget: dict[tuple[str, str], tuple[float, float]]
     problems: Problems
     rules: list[Any] = field(default_factory=list)  # kpi_xl.rules.sheet.Rule, in sheet order
+    budget_accounts: dict[tuple[str, str], str | None] = field(default_factory=dict)  # (line, department) -> account
 
 
 # ------------------------------------------------------------------ sheet reader
@@ -337,6 +343,11 @@ def _setting_value(setting: schema.Setting, value: Any) -> Any:
     if setting.kind == "enum":
         assert setting.enumeration is not None
         return parse_enum(value, setting.enumeration)
+    if setting.kind == "text":
+        text = parse_id(value)
+        if not text:
+            raise Invalid("is empty")
+        return text
     numbers, bad = parse_numbers([value])
     if bad:
         raise Invalid(bad[0][1])
@@ -537,13 +548,16 @@ def _pools(reader: SheetReader) -> tuple[dict[str, float], dict[str, int]]:
     return {d: float(amounts[i]) for d, i in index.items() if not math.isnan(amounts[i])}, index
 
 
-def _budget(reader: SheetReader) -> dict[tuple[str, str], tuple[float, float]]:
+def _budget(
+    reader: SheetReader, accounts: dict[tuple[str, str], str | None] | None = None
+) -> dict[tuple[str, str], tuple[float, float]]:
     if reader.table is None or not reader.require():
         return {}
     lines = reader.ids("line_id", required=True)
     departments = reader.texts("department", required=True)
     budgets = reader.numbers("budget", required=True)
     actuals = reader.numbers("actual")
+    account_names = reader.texts("account")
     out: dict[tuple[str, str], tuple[float, float]] = {}
     first: dict[tuple[str, str], int] = {}
     for i, (line, department) in enumerate(zip(lines, departments)):
@@ -560,6 +574,8 @@ def _budget(reader: SheetReader) -> dict[tuple[str, str], tuple[float, float]]:
             continue
         first[key] = i
         out[key] = (float(budgets[i]), float(actuals[i]))
+        if accounts is not None:
+            accounts[key] = account_names[i]
     return out
 
 
@@ -648,6 +664,11 @@ def _scorecards(
                 targets[i] = kpis.target[k]
         if not actual_given and entry is not None:
             actuals[i] = entry[1]
+        if target_given and line is not None and e >= 0 and not math.isnan(targets[i]):
+            _check_budget_alignment(
+                reader, i, kpi_id, line, employees.department[e], float(targets[i]),
+                budget.get((line, employees.department[e])), settings.budget_tolerance, budget_title,
+            )
         if kpis.method[k] != "direct" and not unresolved:
             if not target_given and math.isnan(targets[i]):
                 reader.error(
@@ -673,6 +694,7 @@ def _scorecards(
                 f"actual {actuals[i]:g} for KPI '{kpi_id}' is negative, which a lower-is-better KPI cannot have",
             )
     effective = _weights(reader, employee, weights, employees, settings)
+    given = np.array([v is not None for v in raw_targets], dtype=bool)
     return Scorecards(
         rows=list(reader.table.rows) if reader.table else [],
         employee=employee,
@@ -682,6 +704,36 @@ def _scorecards(
         actual=actuals,
         comment=reader.texts("comment"),
         period=reader.ids("period"),
+        target_given=given,
+        actual_given=np.array([v is not None for v in raw_actuals], dtype=bool),
+    )
+
+
+def _check_budget_alignment(
+    reader: SheetReader,
+    i: int,
+    kpi_id: str,
+    line: str,
+    department: str,
+    target: float,
+    entry: tuple[float, float] | None,
+    tolerance: float,
+    budget_title: str,
+) -> None:
+    """A target typed on the scorecard that strays from its KPI's budget line: a warning."""
+    if entry is None or math.isnan(entry[0]):
+        return
+    budget = entry[0]
+    difference = target - budget
+    if abs(difference) <= tolerance * abs(budget) * (1 + 1e-12):
+        return
+    how = f"{difference / abs(budget):+.1%}" if budget != 0 else "while the budget is 0"
+    reader.warning(
+        "target",
+        i,
+        f"target {target:,.10g} for KPI '{kpi_id}' differs from its budget line '{line}' "
+        f"({budget_title}, {department}: {budget:,.10g}) by {how}, more than the budget_tolerance of "
+        f"{tolerance:.10g} ({tolerance:.1%}): align the target with the budget, or leave it blank to take the budget",
     )
 
 
@@ -752,7 +804,8 @@ def validate(book: RawBook) -> ValidatedBook:
     curves_reader = reader(schema.CURVES)
     curves = _curves(curves_reader)
     budget_reader = reader(schema.BUDGET)
-    budget = _budget(budget_reader)
+    budget_accounts: dict[tuple[str, str], str | None] = {}
+    budget = _budget(budget_reader, budget_accounts)
     kpi_reader = reader(schema.KPIS)
     kpis = _kpis(kpi_reader)
     _check_kpi_rules(kpi_reader, kpis, curves, {line for line, _ in budget})
@@ -787,6 +840,7 @@ def validate(book: RawBook) -> ValidatedBook:
         budget=budget,
         problems=problems,
         rules=rules,
+        budget_accounts=budget_accounts,
     )
 
 

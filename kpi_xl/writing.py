@@ -49,6 +49,16 @@ FORMATS: dict[str, str] = {
     "matched": "0",
     "changed": "0",
     "payout_effect": MONEY,
+    "target_bonus": MONEY,
+    "average_multiplier": "0.00",
+    "bonus_budget": MONEY,
+    "remaining_budget": MONEY,
+    "budget_used": PERCENT,
+    "pool_needed": MONEY,
+    "budget": MONEY,
+    "variance": MONEY,
+    "variance_pct": PERCENT,
+    "people": "0",
 }
 FORMULA_STARTS = ("=", "+", "-", "@")
 WIDTHS: dict[str, int] = {"note": 80, "message": 100, "condition": 60}  # the widest a column may grow
@@ -68,6 +78,10 @@ def output_frames(outcome: Outcome) -> list[tuple[schema.SheetSpec, pd.DataFrame
             (schema.output_columns(schema.PAYOUTS, outcome.payouts.columns), outcome.payouts),
             (schema.DEPARTMENTS, outcome.departments),
         ]
+        if outcome.cost is not None:
+            frames.append((schema.COST, outcome.cost))
+        if outcome.variance is not None:
+            frames.append((schema.VARIANCE, outcome.variance))
         if outcome.rule_trace is not None:
             frames.append((schema.RULE_TRACE, outcome.rule_trace))
     if outcome.problems:
@@ -81,17 +95,31 @@ def write_workbook(outcome: Outcome, source: Path, destination: Path) -> Path:
     The input's parts are copied unchanged (charts, pictures, pivot tables,
     macros and all); only the output sheets are replaced.
     """
-    from .grafting import Package, graft, write_package
-
     frames = output_frames(outcome)
     titles = [spec.label(outcome.language) for spec, _ in frames]
-    scratch_bytes, bodies = _scratch_book(frames, outcome.language)
-    scratch = Package.read(io.BytesIO(scratch_bytes))
     activate = (
         schema.PROBLEMS.label(outcome.language) if not outcome.ok else (titles[0] if titles else None)
     )
+    return write_frames(frames, outcome.language, source, destination, schema.is_output_sheet_name, activate)
+
+
+def write_frames(
+    frames: list[tuple[schema.SheetSpec, pd.DataFrame]],
+    language: str,
+    source: Path,
+    destination: Path,
+    replace: Callable[[str], bool],
+    activate: str | None,
+) -> Path:
+    """A copy of source's package with the sheets for which replace(title) is true
+    removed and the frames added as formatted sheets, written atomically."""
+    from .grafting import Package, graft, write_package
+
+    titles = [spec.label(language) for spec, _ in frames]
+    scratch_bytes, bodies = _scratch_book(frames, language)
+    scratch = Package.read(io.BytesIO(scratch_bytes))
     with Package.open(str(source)) as source_package:
-        parts = graft(source_package, scratch, titles, schema.is_output_sheet_name, activate, bodies)
+        parts = graft(source_package, scratch, titles, replace, activate, bodies)
 
         def write(temporary: str) -> None:
             try:
@@ -221,7 +249,7 @@ def _fill_sheet(sheet: Any, spec: schema.SheetSpec, frame: pd.DataFrame, languag
     # One styled template per formatted column; data cells share its style.
     styles: list[int | None] = []
     for key in columns:
-        number_format = FORMATS.get(key)
+        number_format = FORMATS.get(key) or getattr(spec.column(key), "number_format", None)
         if number_format is None:
             styles.append(None)
             continue
@@ -430,6 +458,17 @@ def _conditional_formats(sheet: Any, spec: schema.SheetSpec, columns: list[str],
             column_range("pool_factor"),
             CellIsRule(operator="lessThan", formula=["1"], fill=red, font=red_font),
         )
+    elif spec.key == "Bonus cost":
+        sheet.conditional_formatting.add(  # over the bonus budget
+            column_range("remaining_budget"),
+            CellIsRule(operator="lessThan", formula=["0"], fill=red, font=red_font),
+        )
+    elif spec.key == "Budget variance":
+        for word, fill, font in (("unfavourable", red, red_font), ("favourable", green, green_font)):
+            sheet.conditional_formatting.add(
+                column_range("assessment"),
+                CellIsRule(operator="equal", formula=[f'"{schema.word(word, language)}"'], fill=fill, font=font),
+            )
     elif spec.key == "Problems":
         word = schema.word("error", language)
         sheet.conditional_formatting.add(

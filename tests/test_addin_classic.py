@@ -204,7 +204,7 @@ def test_the_button_checks_then_scores_the_calling_book(monkeypatch):
     book = Caller(monkeypatch, SMOKE_SHEETS)
     kpi_xl.main()  # what the add-in's button runs: import kpi_xl; kpi_xl.main()
     added, values, activated = book.replay()
-    assert added == ["Results", "Payouts", "Departments"]
+    assert added == ["Results", "Payouts", "Departments", "Bonus cost"]
     header, *rows = values["Payouts"]
     payout = {str(r[header.index("employee_id")]): r[header.index("payout")] for r in rows}
     assert payout == {"1001": 7894.74, "1002": 2105.26, "1003": 0}  # tests/conftest.py, by hand
@@ -232,7 +232,7 @@ def test_check_writes_nothing_for_a_clean_book_and_score_replaces_old_results(mo
     assert classic.score().status == "Scored 3 people: payouts total 10,000.00."
     assert len(book.actions("sheetDelete")) == 2  # the old Results and Payouts, never the input sheets
     added, values, _ = book.replay()
-    assert added == ["Results", "Payouts", "Departments"] and values["Payouts"] != [["old"]]
+    assert added == ["Results", "Payouts", "Departments", "Bonus cost"] and values["Payouts"] != [["old"]]
 
 
 def test_chinese_workbooks_get_chinese_messages():

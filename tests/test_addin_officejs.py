@@ -49,7 +49,7 @@ NS = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-OUTPUTS = ("Results", "Payouts", "Departments", "Rule trace")  # the example company has rules
+OUTPUTS = ("Results", "Payouts", "Departments", "Bonus cost", "Budget variance", "Rule trace")  # the example has rules and budget lines
 
 
 # ------------------------------------------------------------------ the manifest

@@ -25,7 +25,7 @@ def test_score_writes_results_and_keeps_the_input(smoke_book: Path, capsys) -> N
     output = smoke_book.with_name("smoke.scored.xlsx")
     assert sha256(smoke_book) == before
     book = openpyxl.load_workbook(output)
-    assert book.sheetnames == [*SMOKE_SHEETS, "Results", "Payouts", "Departments"]
+    assert book.sheetnames == [*SMOKE_SHEETS, "Results", "Payouts", "Departments", "Bonus cost"]
     payouts = sheet_rows(output, "Payouts")
     assert payouts[0][:3] == ("employee_id", "name", "department")
     by_id = {row[0]: row for row in payouts[1:]}
@@ -88,7 +88,7 @@ def test_in_place_keeps_a_backup_and_replaces_atomically(smoke_book: Path) -> No
     backups = list(smoke_book.parent.glob("smoke.backup-*.xlsx"))
     assert len(backups) == 1 and backups[0].read_bytes() == original
     book = openpyxl.load_workbook(smoke_book)
-    assert book.sheetnames[-3:] == ["Results", "Payouts", "Departments"]
+    assert book.sheetnames[-4:] == ["Results", "Payouts", "Departments", "Bonus cost"]
     assert not list(smoke_book.parent.glob(".*kpi-xl-tmp*"))  # no temporary left behind
     # a second run replaces the output sheets instead of adding more
     assert main(["score", str(smoke_book), "--in-place"]) == 0
@@ -161,7 +161,7 @@ def test_chinese_workbook_gets_chinese_sheets(tmp_path: Path) -> None:
     output = tmp_path / "zh.out.xlsx"
     assert main(["score", str(path), "-o", str(output)]) == 0
     book = openpyxl.load_workbook(output)
-    assert book.sheetnames[-3:] == ["评分结果", "奖金结果", "部门汇总"]
+    assert book.sheetnames[-4:] == ["评分结果", "奖金结果", "部门汇总", "奖金成本"]
     header = [c.value for c in book["奖金结果"][1]]
     assert header[:4] == ["工号", "名称", "部门", "总分"]
     assert book["奖金结果"]["G4"].value == "未通过: AUDIT"

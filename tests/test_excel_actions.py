@@ -20,7 +20,7 @@ from tests.conftest import SMOKE_SHEETS
 from tests.payloads import payload_from_sheets, payload_from_xlsx
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "templates" / "example_company.xlsx"
-OUTPUTS = ("Results", "Payouts", "Departments", "Rule trace")  # the example company has rules
+OUTPUTS = ("Results", "Payouts", "Departments", "Bonus cost", "Budget variance", "Rule trace")  # the example has rules and budget lines
 
 
 class Client:

@@ -19,7 +19,7 @@ def read(path):
 def test_payouts_csv_holds_the_hand_worked_amounts(tmp_path):
     outcome = kpi_xl.score_workbook(write_sheets(tmp_path / "smoke.xlsx", SMOKE_SHEETS))
     paths = write_csv(outcome, tmp_path / "csv")
-    assert [p.name for p in paths] == ["Results.csv", "Payouts.csv", "Departments.csv"]
+    assert [p.name for p in paths] == ["Results.csv", "Payouts.csv", "Departments.csv", "Bonus cost.csv"]
     rows = read(tmp_path / "csv" / "Payouts.csv")
     header = rows[0]
     assert header[:3] == ["employee_id", "name", "department"]

@@ -618,7 +618,7 @@ def test_chinese_workbook(tmp_path):
     written = tmp_path / "out.xlsx"
     assert main(["score", str(tmp_path / "中文.xlsx"), "-o", str(written), "-q"]) == 0
     book = openpyxl.load_workbook(written)
-    assert book.sheetnames[-4:] == ["评分结果", "奖金结果", "部门汇总", "规则追踪"]
+    assert book.sheetnames[-5:] == ["评分结果", "奖金结果", "部门汇总", "奖金成本", "规则追踪"]
     assert [c.value for c in book["规则追踪"][1]] == ["规则编号", "阶段", "动作", "条件", "值", "匹配人数", "改变人数",
                                                   "奖金影响", "说明"]
     assert "触发规则" in [c.value for c in book["奖金结果"][1]]
@@ -655,7 +655,7 @@ def test_cli_check_and_score_with_rules(tmp_path, capsys):
     assert main(["score", str(good), "--csv", str(tmp_path / "csv")]) == 0
     out = tmp_path / "good.scored.xlsx"
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames[-4:] == ["Results", "Payouts", "Departments", "Rule trace"]
+    assert book.sheetnames[-5:] == ["Results", "Payouts", "Departments", "Bonus cost", "Rule trace"]
     header = [c.value for c in book["Payouts"][1]]
     assert header[-2:] == ["rules_fired", "note"]
     rows = {r[0]: dict(zip(header, r)) for r in book["Payouts"].iter_rows(min_row=2, values_only=True)}

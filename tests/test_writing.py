@@ -65,7 +65,7 @@ def test_every_user_part_is_copied_unchanged(tmp_path: Path) -> None:
         else:
             assert after[name] == data, f"{name} changed"
     book = openpyxl.load_workbook(output)
-    assert book.sheetnames == [*SMOKE_SHEETS, "Report", "Hidden", "Results", "Payouts", "Departments"]
+    assert book.sheetnames == [*SMOKE_SHEETS, "Report", "Hidden", "Results", "Payouts", "Departments", "Bonus cost"]
     assert book["Hidden"].sheet_state == "hidden"
     assert book["Report"]["B4"].value == "=SUM(B2:B3)"
     assert book["Report"]["A1"].comment.text == "kept"
@@ -79,14 +79,15 @@ def test_rescoring_replaces_output_sheets_and_keeps_styles_sane(tmp_path: Path) 
     first = kpi_xl.write_workbook(kpi_xl.score_workbook(source), source, tmp_path / "one.xlsx")
     second = kpi_xl.write_workbook(kpi_xl.score_workbook(first), first, tmp_path / "two.xlsx")
     book = openpyxl.load_workbook(second)
-    assert book.sheetnames.count("Results") == 1 and book.sheetnames[-3:] == ["Results", "Payouts", "Departments"]
+    assert book.sheetnames.count("Results") == 1
+    assert book.sheetnames[-4:] == ["Results", "Payouts", "Departments", "Bonus cost"]
     assert book["Results"]["F2"].number_format == "0.0%"
     # styles are appended once per run, not multiplied
     with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
         assert len(b.read("xl/styles.xml")) < 2 * len(a.read("xl/styles.xml"))
     # the removed sheets' parts are gone, not orphaned
     names = parts(second)
-    assert sum(1 for n in names if n.startswith("xl/worksheets/kpixl")) == 3
+    assert sum(1 for n in names if n.startswith("xl/worksheets/kpixl")) == 4
 
 
 def test_errors_replace_old_results_with_problems(tmp_path: Path) -> None:
