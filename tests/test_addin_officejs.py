@@ -238,7 +238,7 @@ def test_score_button_in_the_pane_writes_the_engines_numbers(browser, served):
     payload = payload_from_xlsx(EXAMPLE)
     page, errors = open_pane(browser, served, workbook_state(payload["sheets"], "example_company.xlsx"))
     labels = [page.inner_text(f"#action-{name} .label") for name in ACTIONS]
-    assert labels == ["Check", "Score", "New template"]
+    assert labels == ["Check", "Score", "What-if", "New template"]
     status = press(page, "score")
     assert status == "Scored 40 people: payouts total 471,814.17."  # see tests/test_excel_actions.py
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -328,7 +328,7 @@ def test_chinese_excel_gets_a_chinese_pane(browser, served):
     payload = payload_from_sheets("smoke.xlsx", SMOKE_SHEETS, language="zh")
     page, errors = open_pane(browser, served, workbook_state(payload["sheets"]), language="zh-CN")
     labels = [page.inner_text(f"#action-{name} .label") for name in ACTIONS]
-    assert labels == [ACTIONS[name].label["zh"] for name in ACTIONS] == ["检查", "计分", "新建模板"]
+    assert labels == [ACTIONS[name].label["zh"] for name in ACTIONS] == ["检查", "计分", "情景分析", "新建模板"]
     assert press(page, "score") == "已为 3 人计分：奖金合计 10,000.00。"
     page.screenshot(path=str(SCREENSHOTS / "taskpane-zh.png"))
     assert errors == []
@@ -358,4 +358,17 @@ def test_a_stopped_server_is_one_readable_sentence(browser):
         page, errors = open_pane(browser, url, workbook_state(payload["sheets"]))
     status = press(page, "score")  # the server is gone now
     assert status == "The kpi_xl server cannot be reached. Is kpi-xl serve running?"
+    assert errors == []
+
+
+def test_whatif_button_in_the_pane(browser, served):
+    payload = payload_from_xlsx(EXAMPLE)
+    page, errors = open_pane(browser, served, workbook_state(payload["sheets"], "example_company.xlsx"))
+    status = press(page, "whatif")
+    assert status == "What-if: 5 scenario(s) against payouts of 471,814.17 today; see the Scenario results sheet."
+    book = page.evaluate("window.__book")
+    assert book["sheets"][book["active"]]["name"] == "Scenario results"
+    rows = sheet_rows(book, "Scenario results")
+    spec, frame = kpi_xl.whatif_workbook(EXAMPLE).sheet()
+    assert rows[1:] == [list(r) for r in frame.itertuples(index=False, name=None)]
     assert errors == []

@@ -233,3 +233,28 @@ def test_the_same_button_on_xlwings_own_book_from_the_payload(monkeypatch):
     theirs.apply(actions)
     for sheet in OUTPUTS:
         assert theirs.rows(sheet) == ours.rows(sheet), sheet
+
+
+def test_whatif_button_writes_what_kpi_xl_whatif_computes():
+    """The What-if button on the example company's payload: the Scenario results sheet equals the API's."""
+    import kpi_xl
+
+    answer = run_payload("whatif", payload_from_xlsx(EXAMPLE))
+    assert answer["ok"] is True
+    assert answer["status"] == (
+        "What-if: 5 scenario(s) against payouts of 471,814.17 today; see the Scenario results sheet.")
+    result = kpi_xl.whatif_workbook(EXAMPLE)
+    spec, frame = result.sheet()
+    [values] = [a["values"] for a in answer["actions"] if a["func"] == "setValues"]
+    assert values[0] == [c.label("en") for c in spec.columns]
+    assert values[1:] == [list(r) for r in frame.itertuples(index=False, name=None)]
+    assert values[-1][2] == 471814.17  # the company total today, as kpi-xl score says
+    added = [a["args"][1] for a in answer["actions"] if a["func"] == "addSheet"]
+    assert added == ["Scenario results"]  # no other sheet is touched
+
+
+def test_whatif_button_without_scenarios_lists_the_problem():
+    answer = run_payload("whatif", payload_from_sheets("smoke.xlsx", SMOKE_SHEETS))
+    assert answer["ok"] is False
+    assert [a["args"][1] for a in answer["actions"] if a["func"] == "addSheet"] == ["Problems"]
+    assert answer["problems"] and answer["status"].endswith("No scenario was scored.")

@@ -102,7 +102,7 @@ def test_check_and_problems_over_http(server):
     assert any(p["sheet"] == "Scorecards" and p["cell"] == "E2" for p in body["problems"])
     assert {a["func"] for a in body["actions"]} >= {"addSheet", "setValues", "activateSheet"}
     listed = server.get("/api/actions", headers=AUTH).json()
-    assert [a["name"] for a in listed] == ["check", "score", "new_template"]
+    assert [a["name"] for a in listed] == ["check", "score", "whatif", "new_template"]
     assert listed[1]["label"] == {"en": "Score", "zh": "计分"}
 
 

@@ -14,7 +14,7 @@
   // The custom functions kpi_xl.excel.functions.FUNCTIONS defines (a test keeps the two equal).
   // They are associated at load, as Office requires; the metadata comes from /functions.json.
   const FUNCTION_IDS = ["KPI_ATTAINMENT", "KPI_SCORE", "KPI_TOTAL", "KPI_TIER", "KPI_PAYOUT", "KPI_SCORECARD"];
-  const ACTION_NAMES = ["check", "score", "new_template"];
+  const ACTION_NAMES = ["check", "score", "whatif", "new_template"];
 
   const TEXT = {
     en: {
@@ -22,6 +22,7 @@
       check: "Check", checkHint: "List every problem with its cell",
       score: "Score", scoreHint: "Write Results, Payouts and Departments",
       new_template: "New template", newTemplateHint: "A new, empty KPI workbook",
+      whatif: "What-if", whatifHint: "Every scenario of the Scenarios sheet, side by side",
       ready: "Ready.", problems: "Problems",
       keyTitle: "Access key",
       keyHelp: "This server needs its access key. Ask whoever runs kpi-xl serve.",
@@ -40,6 +41,7 @@
       check: "检查", checkHint: "列出每个问题及其单元格",
       score: "计分", scoreHint: "写入结果、奖金和部门工作表",
       new_template: "新建模板", newTemplateHint: "一个新的空白 KPI 工作簿",
+      whatif: "情景分析", whatifHint: "逐一测算“情景”表中的每个情景并并列对比",
       ready: "就绪。", problems: "问题",
       keyTitle: "访问密钥",
       keyHelp: "此服务器需要访问密钥，请向运行 kpi-xl serve 的同事索取。",

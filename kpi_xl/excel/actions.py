@@ -100,6 +100,14 @@ MESSAGES = {
         "zh": "已为 {people} 人计分：奖金合计 {total}。{warnings} 条警告，见“问题”工作表。",
     },
     "template": {"en": "Opened a new KPI template workbook.", "zh": "已打开新的 KPI 模板工作簿。"},
+    "whatif": {
+        "en": "What-if: {scenarios} scenario(s) against payouts of {base} today; see the Scenario results sheet.",
+        "zh": "情景分析：{scenarios} 个情景，当前奖金合计 {base}；见“情景结果”工作表。",
+    },
+    "whatif_errors": {
+        "en": "{errors} error(s): see the Problems sheet. No scenario was scored.",
+        "zh": "{errors} 个错误，见“问题”工作表。未分析任何情景。",
+    },
 }
 
 
@@ -129,6 +137,47 @@ def new_template(book: Book, language: str = "en") -> Report:
     status = message("template", language)
     book.status(status)
     return Report(True, status)
+
+
+def whatif(book: Book, language: str = "en") -> Report:
+    """Score every row of the Scenarios sheet on the same plan: the Scenario results sheet
+    (departments down, scenarios side by side), as ``kpi-xl whatif`` writes it."""
+    from ..api import Outcome
+    from ..reading import read_rows
+    from ..whatif import WhatIfResult, whatif_book
+
+    book.status(message("reading", language))
+    titles = book.sheet_names()
+    raw = read_rows({title: book.values(title) for title in titles if not schema.is_output_sheet_name(title)})
+    result = whatif_book(raw)
+    replaced = {schema.normalize(schema.SCENARIO_RESULTS.key), schema.normalize(schema.SCENARIO_RESULTS.zh),
+                schema.normalize(schema.PROBLEMS.key), schema.normalize(schema.PROBLEMS.zh)}
+    for title in titles:
+        if schema.normalize(title) in replaced:
+            book.delete_sheet(title)
+    if not isinstance(result, WhatIfResult):
+        for title, rows, formats in output_sheets(Outcome(raw.language, list(result))):
+            book.add_sheet(title, rows, formats)
+        errors = sum(1 for p in result if p.severity == "error")
+        status = message("whatif_errors", language, errors=errors)
+        book.activate(schema.PROBLEMS.label(raw.language))
+        book.status(status)
+        return Report(False, status, list(result))
+    spec, frame = result.sheet()
+    keys = [c.key for c in spec.columns]
+    rows: list[list[Any]] = [[c.label(result.language) for c in spec.columns]]
+    rows += [[cell_value(v) for v in record] for record in zip(*(frame[k].tolist() for k in keys))]
+    formats = {i: c.number_format for i, c in enumerate(spec.columns)
+               if getattr(c, "number_format", None)}
+    title = spec.label(result.language)
+    book.add_sheet(title, rows, formats)
+    if result.problems:
+        for name, problem_rows, problem_formats in output_sheets(Outcome(raw.language, list(result.problems))):
+            book.add_sheet(name, problem_rows, problem_formats)
+    book.activate(title)
+    status = message("whatif", language, scenarios=len(result.scenarios), base=f"{result.base_total:,.2f}")
+    book.status(status)
+    return Report(True, status, list(result.problems))
 
 
 def _run(book: Book, language: str, check_only: bool) -> Report:
@@ -204,6 +253,13 @@ ACTIONS: dict[str, ActionSpec] = {
             {"en": "Score", "zh": "计分"},
             {"en": "Score everyone and write Results, Payouts and Departments.", "zh": "为所有人计分，写入结果、奖金和部门工作表。"},
             score,
+        ),
+        ActionSpec(
+            "whatif",
+            {"en": "What-if", "zh": "情景分析"},
+            {"en": "Score every scenario of the Scenarios sheet side by side with today's payouts.",
+             "zh": "按“情景”工作表逐一测算，与当前奖金并列对比。"},
+            whatif,
         ),
         ActionSpec(
             "new_template",
