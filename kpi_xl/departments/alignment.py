@@ -219,6 +219,6 @@ def alignment_sheet(wb: Workbook, scored: Scored, rows: pd.DataFrame, title: str
                       " → ".join(ids) + (" …" if loops else ""), int(carried.get(kpi_id, 0))])
     out.table([w(k) for k in ("kpi_id", "name", "level", "perspective", "parent_kpi", "chain", "carried_rows")],
               lines)
-    out.fit(widest=60)
+    out.fit(widest=45)
     _print_setup(ws)
     return ws

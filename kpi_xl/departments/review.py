@@ -553,6 +553,8 @@ def _overview_sheet(wb: Workbook, departments: list[Department], company: dict[s
         chart.y_axis.title = w("average_total_score")
         chart.height, chart.width = 8, 16
         chart.legend.position = "b"
+        for series in chart.series:
+            series.smooth = False  # months are points, not a curve
         _axes_on(chart)
         ws.add_chart(chart, f"{anchor}20")
     _print_setup(ws)
