@@ -28,6 +28,7 @@ Start here:
   kpi-xl collect my_plan.xlsx DIR  merge the returned files into a new master
   kpi-xl whatif my_plan.xlsx       score the Scenarios sheet's what-ifs side by side
   kpi-xl simulate my_plan.xlsx     the bonus cost in 10,000 possible year-ends
+  kpi-xl review my_plan.scored.xlsx  the monthly review: one sheet per department, charts
 """
 
 EPILOG = """\
@@ -200,6 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("inputs", type=Path, nargs="+", metavar="FILES|DIR")
     collect.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
                          help="where to write (default: MASTER.collected.xlsx beside the master)")
+
+    review = commands.add_parser(
+        "review", help="the monthly review: misses, trend and charts per department, and the cascade check",
+        description="Write a new workbook with a Review sheet per department (KPIs met, worst misses "
+        "with cause and action columns, trend and year to date when Scorecards has a period column, "
+        "charts) and the Alignment sheet (the KPI cascade and weights by perspective).",
+    )
+    review.add_argument("input", type=Path, metavar="SCORED.xlsx")
+    review.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
+                        help="where to write (default: INPUT.review.xlsx beside the input)")
     return parser
 
 
@@ -538,7 +549,36 @@ def _collect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"split": _split, "collect": _collect, "score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin, "simulate": _simulate, "whatif": _whatif}
+def _review(args: argparse.Namespace) -> int:
+    from .departments.review import review
+
+    source: Path = args.input
+    if not source.is_file():
+        _say(f"kpi-xl: {source} does not exist")
+        return EXIT_USAGE
+    output = args.output or source.with_name(f"{source.stem.removesuffix('.scored')}.review{_suffix(source)}")
+    if output.resolve() == source.resolve():
+        _say("kpi-xl: -o names the input itself; the review goes to a new file")
+        return EXIT_USAGE
+    if not output.parent.exists():
+        _say(f"kpi-xl: the folder {output.parent} does not exist")
+        return EXIT_USAGE
+    result = review(source, output)
+    _print_problems(result.problems)
+    if not result.ok:
+        _say(f"{source.name}: {len([p for p in result.problems if p.severity == 'error'])} error(s): "
+             "not reviewed (fix them, or run kpi-xl check)")
+        return EXIT_PROBLEMS
+    period = result.periods[-1]
+    if period is not None:
+        print(f"Reviewed period {period} ({len(result.periods)} period(s) reported"
+              + (f"; not reported yet: {', '.join(result.not_reported)}" if result.not_reported else "") + ")")
+    print(f"{len(result.departments)} department(s): {', '.join(result.departments)}")
+    print(f"Written to {result.output}")
+    return EXIT_OK
+
+
+COMMANDS = {"review": _review, "split": _split, "collect": _collect, "score": _score, "check": _check, "new": _new, "demo": _demo, "serve": _serve, "addin": _addin, "simulate": _simulate, "whatif": _whatif}
 
 
 # ------------------------------------------------------------------ output

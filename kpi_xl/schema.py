@@ -530,6 +530,15 @@ ACTION = Enumeration(
     },
 )
 
+# KPIs.level: read as free text by validation; kpi-xl review's cascade check
+# (the Alignment sheet) interprets it with this enumeration.
+LEVEL = Enumeration(
+    "level",
+    {"company": "公司", "department": "部门", "individual": "个人"},
+    extra={"corporate": "company", "team": "department", "dept": "department",
+           "personal": "individual", "employee": "individual", "团队": "department", "员工": "individual"},
+)
+
 ENUM_COLUMNS: dict[tuple[str, str], Enumeration] = {
     ("KPIs", "direction"): DIRECTION,
     ("KPIs", "method"): METHOD,
@@ -598,6 +607,85 @@ WORDS: dict[str, dict[str, str]] = {
     "stage_payout": {"en": "payout (before pools)", "zh": "奖金（奖金池前）"},
     "stage_eligibility": {"en": "eligibility (before pools)", "zh": "资格（奖金池前）"},
 }
+
+
+# ---------------------------------------------------------------- review sheets
+
+# kpi-xl review writes a meeting pack: an overview, one sheet per department and
+# the Alignment sheet (docs/workbook.md, "Monthly review").  Sheet names and the
+# headers and words on them, English and Chinese.
+REVIEW_SHEETS: dict[str, tuple[str, str]] = {
+    "overview": ("Review", "复盘汇总"),
+    "department": ("Review", "复盘"),  # + " - " + the department's name
+    "alignment": ("Alignment", "指标对齐"),
+}
+REVIEW_WORDS: dict[str, tuple[str, str]] = {
+    # headers
+    "department": ("department", "部门"),
+    "period": ("period", "期间"),
+    "people": ("people", "人数"),
+    "kpi_id": ("kpi_id", "指标编号"),
+    "name": ("name", "名称"),
+    "employee_id": ("employee_id", "工号"),
+    "employee": ("employee", "姓名"),
+    "perspective": ("perspective", "维度"),
+    "level": ("level", "层级"),
+    "parent_kpi": ("parent_kpi", "上级指标"),
+    "kpi_rows": ("KPI rows", "指标行数"),
+    "met": ("met target", "达标数"),
+    "met_share": ("met share", "达标率"),
+    "average_attainment": ("average attainment", "平均达成率"),
+    "average_score": ("average score", "平均得分"),
+    "average_total_score": ("average total score", "平均总分"),
+    "previous": ("previous period", "上期"),
+    "change": ("change", "变动"),
+    "year_to_date": ("year to date", "本年累计"),
+    "rank": ("rank", "排名"),
+    "target": ("target", "目标值"),
+    "actual": ("actual", "实际值"),
+    "attainment": ("attainment", "达成率"),
+    "score": ("score", "得分"),
+    "gap": ("gap to target", "距目标差距"),
+    "comment": ("comment", "备注"),
+    "cause": ("cause", "原因"),
+    "action": ("action", "改进措施"),
+    "source": ("source", "来源单元格"),
+    "score_from": ("total score from", "总分自"),
+    "score_to": ("to", "至"),
+    "problem": ("problem", "问题"),
+    "chain": ("cascade", "对齐链"),
+    "carried_rows": ("scorecard rows", "考核行数"),
+    "carried_people": ("people", "人数"),
+    "direct_rows": ("rows carrying it", "直接承接行数"),
+    "cascade_rows": ("rows below it", "下级承接行数"),
+    "cascade_kpis": ("KPIs below it", "下级指标"),
+    "status": ("status", "状态"),
+    "cell": ("cell", "单元格"),
+    "total": ("total", "合计"),
+    # titles and sentences
+    "company": ("Company", "公司合计"),
+    "kpis_title": ("KPIs", "指标达成"),
+    "misses_title": ("Worst misses (ranked by gap to target)", "未达标项（按距目标差距排序）"),
+    "distribution_title": ("Score distribution", "总分分布"),
+    "periods_title": ("By period", "各期趋势"),
+    "chart_attainment": ("Average attainment by KPI", "各指标平均达成率"),
+    "chart_distribution": ("People by total score", "总分分布（人数）"),
+    "chart_departments": ("Departments: average total score", "各部门平均总分"),
+    "unlinked_title": ("KPIs that do not link to a department or company KPI",
+                       "未对齐到部门或公司指标的指标"),
+    "uncarried_title": ("Company KPIs and who carries them", "公司指标承接情况"),
+    "weights_title": ("Weights by perspective (average share of each person's weight)",
+                      "各维度权重（人均权重占比）"),
+    "cascade_title": ("Cascade of every KPI", "指标对齐链"),
+    "carried": ("carried", "已承接"),
+    "nobody": ("nobody carries it", "无人承接"),
+    "none": ("(none)", "（未填）"),
+}
+
+
+def review_word(key: str, language: str) -> str:
+    en, zh = REVIEW_WORDS[key]
+    return zh if language == "zh" else en
 
 
 def word(key: str, language: str) -> str:

@@ -21,7 +21,7 @@ from .problems import Problems, did_you_mean
 from .reading import RawBook, RawTable
 from .rules.sheet import read_rules
 from .schema import Enumeration, SheetSpec
-from .values import Invalid, describe, parse_date, parse_enum, parse_id, parse_numbers
+from .values import Invalid, describe, parse_date, parse_enum, parse_id, parse_numbers, parse_period
 
 WEIGHT_TOLERANCE = 0.0005
 PERCENT_POINT_TOLERANCE = 0.01
@@ -599,6 +599,7 @@ def _scorecards(
     employee = np.full(n, -1, dtype=np.int64)
     kpi = np.full(n, -1, dtype=np.int64)
     pairs: dict[tuple[str, str], int] = {}
+    periods = [parse_period(v) for v in reader.raw("period")] if reader.has("period") else [None] * n
     for i in range(n):
         e_id, k_id = employee_ids[i], kpi_ids[i]
         if e_id is not None and employees.index:
@@ -623,12 +624,23 @@ def _scorecards(
         if e_id is not None and k_id is not None:
             pair = (e_id, k_id)
             if pair in pairs:
-                reader.error(
-                    "kpi_id",
-                    i,
-                    f"employee '{e_id}' has KPI '{k_id}' twice (first at {reader.cell('kpi_id', pairs[pair])}): "
-                    "keep one row",
-                )
+                first = pairs[pair]
+                if periods[i] is not None and periods[first] is not None and periods[i] != periods[first]:
+                    # a year workbook: kpi-xl review scores it period by period
+                    reader.error(
+                        "kpi_id",
+                        i,
+                        f"employee '{e_id}' has KPI '{k_id}' in two periods ('{periods[first]}' at "
+                        f"{reader.cell('kpi_id', first)}, '{periods[i]}' here): a workbook is scored one period "
+                        "at a time; kpi-xl review reviews several",
+                    )
+                else:
+                    reader.error(
+                        "kpi_id",
+                        i,
+                        f"employee '{e_id}' has KPI '{k_id}' twice (first at {reader.cell('kpi_id', first)}): "
+                        "keep one row",
+                    )
             else:
                 pairs[pair] = i
     # Targets and actuals: the row's own, else the budget line's, else the KPI's default target.

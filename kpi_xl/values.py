@@ -108,6 +108,20 @@ def parse_id(value: Any) -> str:
     return text
 
 
+def parse_period(value: Any) -> str | None:
+    """A Scorecards period as text (``2026-03``), None when blank.  An Excel
+    date reads as its month: Excel turns a typed ``2026-01`` into 1 January
+    2026, and periods are months or quarters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return f"{value.year:04d}-{value.month:02d}"
+    try:
+        return parse_id(value)
+    except Invalid:
+        return str(value)
+
+
 def parse_date(value: Any) -> dt.date:
     """An Excel date (or its serial number) or ISO text such as 2026-01-31."""
     check_not_broken(value)

@@ -5,5 +5,8 @@
   fingerprint of its locked cells (``kpi-xl split``).
 - ``collect``: merge returned actuals and comments into a new master, with
   every problem named by file and cell (``kpi-xl collect``).
+- ``review``: the monthly review pack, one sheet per department, scored period
+  by period (``periods``) when Scorecards has a period column, with the cascade
+  check of ``alignment`` (``kpi-xl review``).
 """
 
