@@ -100,7 +100,6 @@ def machine() -> dict[str, str]:
     import numba
     import openpyxl
     import pandas
-    import python_calamine
     from lxml import etree
 
     cpu = platform.processor() or "unknown"
@@ -128,11 +127,20 @@ def machine() -> dict[str, str]:
         "numba": numba.__version__,
         "numpy": np.__version__,
         "pandas": pandas.__version__,
-        "python-calamine": getattr(python_calamine, "__version__", "?"),
+        "python-calamine": _version("python-calamine"),
         "openpyxl": openpyxl.__version__,
         "lxml": ".".join(map(str, etree.LXML_VERSION)),
         "libreoffice": spreadsheet.version(),
     }
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def load_average() -> str:
