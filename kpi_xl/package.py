@@ -116,9 +116,8 @@ def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetScan:
                 counted_rows += len(ROW_START.findall(window)) - len(rows)
                 numbers = [number for _, _, number in found]
                 letters.update(letter for kind, letter, _ in found if kind == b"c")
-            if numbers:
-                longest = max(map(len, numbers))
-                scan.rows = max(scan.rows, int(max(n for n in numbers if len(n) == longest)))
+            if numbers:  # the cells of a row repeat its number: each distinct one is read once
+                scan.rows = max(scan.rows, max(map(int, set(numbers))))
             if not scan.formulas_or_errors and (b"<f" in window or b't="e"' in window):
                 scan.formulas_or_errors = True
             if not chunk:

@@ -51,3 +51,9 @@ def test_scan_sees_cells_across_chunk_boundaries(tmp_path: Path) -> None:
     with sheet_zip(tmp_path, cells + '<row r="60001"><c r="G60001"/></row>') as archive:
         scan = scan_sheet(archive, "xl/worksheets/sheet1.xml")
     assert (scan.rows, scan.columns) == (60001, 7)
+
+
+def test_a_zero_padded_reference_hides_no_row(tmp_path: Path) -> None:
+    cells = '<row r="1"><c r="A000000001"/></row><row r="2"><c r="A2000000"/></row>'
+    with sheet_zip(tmp_path, cells) as archive:
+        assert scan_sheet(archive, "xl/worksheets/sheet1.xml").rows == 2000000
