@@ -578,7 +578,7 @@ def _copy_raw(archive: zipfile.ZipFile, source: zipfile.ZipFile, info: zipfile.Z
     if len(raw) != info.compress_size:
         raise zipfile.BadZipFile(f"{info.filename} is truncated")
     clone = copy.copy(info)
-    clone.extra = zipfile._strip_extra(info.extra, (1,))  # zip64 sizes: written anew when needed
+    clone.extra = _without_zip64(info.extra)  # zip64 sizes: FileHeader writes them anew when needed
     clone.flag_bits = info.flag_bits & ~0x08  # sizes and CRC go in the header, no data descriptor
     clone.header_offset = archive.fp.tell()
     zip64 = clone.file_size > zipfile.ZIP64_LIMIT or clone.compress_size > zipfile.ZIP64_LIMIT
@@ -587,7 +587,18 @@ def _copy_raw(archive: zipfile.ZipFile, source: zipfile.ZipFile, info: zipfile.Z
     archive.filelist.append(clone)
     archive.NameToInfo[clone.filename] = clone
     archive.start_dir = archive.fp.tell()
-    archive._didModify = True
+
+
+def _without_zip64(extra: bytes) -> bytes:
+    """A zip extra field without its zip64 record (header id 1)."""
+    kept = bytearray()
+    position = 0
+    while position + 4 <= len(extra):
+        header, size = struct.unpack("<HH", extra[position : position + 4])
+        if header != 1:
+            kept += extra[position : position + 4 + size]
+        position += 4 + size
+    return bytes(kept)
 
 
 def _write_in_background(handle: Any, chunks: Iterable[bytes]) -> None:
