@@ -11,9 +11,12 @@
   const ROWS_PER_WRITE = 5000; // large sheets are written in slices, within Office's request limits
   const SHOWN_PROBLEMS = 200;
 
-  // The custom functions kpi_xl.excel.functions.FUNCTIONS defines (a test keeps the two equal).
-  // They are associated at load, as Office requires; the metadata comes from /functions.json.
-  const FUNCTION_IDS = ["KPI_ATTAINMENT", "KPI_SCORE", "KPI_TOTAL", "KPI_TIER", "KPI_PAYOUT", "KPI_SCORECARD"];
+  // The custom functions of /functions.json, each with its number of parameters (a test keeps
+  // this table equal to /functions.json). They are associated when this script loads, before
+  // anything is awaited, as Office requires: an association made later fails the first call.
+  const FUNCTIONS = {
+    KPI_ATTAINMENT: 3, KPI_SCORE: 7, KPI_TOTAL: 2, KPI_TIER: 4, KPI_PAYOUT: 8, KPI_SCORECARD: 6,
+  };
   const ACTION_NAMES = ["check", "score", "whatif", "new_template"];
 
   const TEXT = {
@@ -26,7 +29,7 @@
       ready: "Ready.", problems: "Problems",
       keyTitle: "Access key",
       keyHelp: "This server needs its access key. Ask whoever runs kpi-xl serve.",
-      keySave: "Save", keySaved: "Access key saved. Press the button again.",
+      keySave: "Save", keySaved: "Access key saved. Press the button again.", keyPlaceholder: "Paste the access key",
       connecting: "Connecting…", connected: "Connected to kpi_xl {version}",
       offline: "The kpi_xl server cannot be reached. Is kpi-xl serve running?",
       functionsHelp: "KPI functions",
@@ -45,7 +48,7 @@
       ready: "就绪。", problems: "问题",
       keyTitle: "访问密钥",
       keyHelp: "此服务器需要访问密钥，请向运行 kpi-xl serve 的同事索取。",
-      keySave: "保存", keySaved: "访问密钥已保存，请再按一次按钮。",
+      keySave: "保存", keySaved: "访问密钥已保存，请再按一次按钮。", keyPlaceholder: "粘贴访问密钥",
       connecting: "正在连接…", connected: "已连接 kpi_xl {version}",
       offline: "无法连接 kpi_xl 服务器。kpi-xl serve 是否在运行？",
       functionsHelp: "KPI 函数",
@@ -85,6 +88,9 @@
     document.documentElement.lang = language === "zh" ? "zh-CN" : "en";
     for (const element of document.querySelectorAll("[data-text]")) {
       element.textContent = text(element.dataset.text);
+    }
+    for (const element of document.querySelectorAll("[data-placeholder]")) {
+      element.placeholder = text(element.dataset.placeholder);
     }
   }
 
@@ -159,9 +165,15 @@
     return cell;
   }
 
-  function customFunction(id) {
+  // Excel passes every declared parameter (null when left out) and then an Invocation object,
+  // which is not an argument: exactly the declared parameters go to the server.
+  function declaredArguments(passed, count) {
+    return Array.from({ length: count }, (_, i) => (passed[i] === undefined ? null : passed[i]));
+  }
+
+  function customFunction(id, count) {
     return async function () {
-      const args = Array.prototype.slice.call(arguments).map((value) => (value === undefined ? null : value));
+      const args = declaredArguments(arguments, count);
       let answer;
       try {
         answer = await callServer("/api/functions/" + id, { args: args });
@@ -175,7 +187,7 @@
 
   function registerFunctions() {
     if (!window.CustomFunctions || !CustomFunctions.associate) return;
-    for (const id of FUNCTION_IDS) CustomFunctions.associate(id, customFunction(id));
+    for (const [id, count] of Object.entries(FUNCTIONS)) CustomFunctions.associate(id, customFunction(id, count));
   }
 
   // ---------------------------------------------------------------- reading the workbook

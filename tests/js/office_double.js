@@ -268,7 +268,11 @@
   }
 
   window.CustomFunctions = {
-    associate: (id, fn) => { window.__functions[id] = fn; },
+    // Excel calls a function with every declared parameter (null when left out) and then an
+    // Invocation object; the tests call window.__functions[id](...declared) the same way.
+    associate: (id, fn) => {
+      window.__functions[id] = (...args) => fn(...args, { functionName: id, address: undefined, isInValuePreview: false });
+    },
     Error: CustomFunctionsError,
     ErrorCode: {
       invalidValue: "#VALUE!", notAvailable: "#N/A", divisionByZero: "#DIV/0!", invalidNumber: "#NUM!",
